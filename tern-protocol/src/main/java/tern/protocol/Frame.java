@@ -1,0 +1,286 @@
+package tern.protocol;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A decoded frame, and the layout every frame shares. See docs/protocol.md for each type's body.
+ *
+ * <pre>
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                  length (u32): bytes after this field         |
+ * +---------------+---------------+-------------------------------+
+ * |   type (u8)   |  flags (u8)   |      reserved (u16) = 0       |
+ * +---------------+---------------+-------------------------------+
+ * |          id (u32): subscription id or correlation id          |
+ * +---------------------------------------------------------------+
+ * |                    body (length - 8 bytes)                    |
+ * +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <p>The records here are the value model used by tests, tools and the handshake; the publish and
+ * delivery hot paths read and write the same layout in place ({@link MessageLayout}, {@link Frames}).
+ */
+public sealed interface Frame {
+    /** Protocol version spoken by this implementation. */
+    int VERSION = 1;
+    /** The first 8 bytes a client sends: "TERN", CR, LF, SUB (0x1A), LF. */
+    byte[] PREFACE = {'T', 'E', 'R', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
+
+    int PREFIX_BYTES = 4;
+    int HEADER_BYTES = 8;
+    int TYPE_OFFSET = 4;
+    int FLAGS_OFFSET = 5;
+    int RESERVED_OFFSET = 6;
+    int ID_OFFSET = 8;
+    int BODY_OFFSET = PREFIX_BYTES + HEADER_BYTES;
+
+    FrameType type();
+
+    /** The header's id field: subscription id, correlation id, or 0. */
+    default int id() {
+        return 0;
+    }
+
+    /** Client's opening frame. authMechanism is "" when the client does not authenticate. */
+    record Hello(int minVersion, int maxVersion, int maxFrameBytes, int features, String clientName,
+                 String clientVersion, String authMechanism, byte[] authData) implements Frame {
+        public Hello {
+            Objects.requireNonNull(clientName);
+            Objects.requireNonNull(clientVersion);
+            Objects.requireNonNull(authMechanism);
+            Objects.requireNonNull(authData);
+        }
+
+        public FrameType type() {
+            return FrameType.HELLO;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Hello h && minVersion == h.minVersion && maxVersion == h.maxVersion
+                    && maxFrameBytes == h.maxFrameBytes && features == h.features
+                    && clientName.equals(h.clientName) && clientVersion.equals(h.clientVersion)
+                    && authMechanism.equals(h.authMechanism) && Arrays.equals(authData, h.authData);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(minVersion, maxVersion, clientName, authMechanism) * 31 + Arrays.hashCode(authData);
+        }
+
+        @Override
+        public String toString() {
+            return "Hello[" + minVersion + ".." + maxVersion + ", maxFrameBytes=" + maxFrameBytes + ", features="
+                    + features + ", " + clientName + " " + clientVersion + ", auth=" + authMechanism + "/"
+                    + authData.length + "B]";
+        }
+    }
+
+    /** Server's acceptance of a connection: the chosen version and the limits the client must respect. */
+    record Welcome(int version, int maxFrameBytes, int maxSubjectBytes, int maxHeaders, int maxSubscriptions,
+                   int pingIntervalMillis, int idleTimeoutMillis, int features, String serverId,
+                   String serverVersion, byte[] authData) implements Frame {
+        public Welcome {
+            Objects.requireNonNull(serverId);
+            Objects.requireNonNull(serverVersion);
+            Objects.requireNonNull(authData);
+        }
+
+        public FrameType type() {
+            return FrameType.WELCOME;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Welcome w && version == w.version && maxFrameBytes == w.maxFrameBytes
+                    && maxSubjectBytes == w.maxSubjectBytes && maxHeaders == w.maxHeaders
+                    && maxSubscriptions == w.maxSubscriptions && pingIntervalMillis == w.pingIntervalMillis
+                    && idleTimeoutMillis == w.idleTimeoutMillis && features == w.features
+                    && serverId.equals(w.serverId) && serverVersion.equals(w.serverVersion)
+                    && Arrays.equals(authData, w.authData);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(version, maxFrameBytes, serverId) * 31 + Arrays.hashCode(authData);
+        }
+
+        @Override
+        public String toString() {
+            return "Welcome[v" + version + ", maxFrameBytes=" + maxFrameBytes + ", maxSubjectBytes=" + maxSubjectBytes
+                    + ", maxHeaders=" + maxHeaders + ", maxSubscriptions=" + maxSubscriptions + ", ping="
+                    + pingIntervalMillis + "ms, idle=" + idleTimeoutMillis + "ms, features=" + features + ", "
+                    + serverId + " " + serverVersion + ", auth=" + authData.length + "B]";
+        }
+    }
+
+    /** A client's next authentication message (after CHALLENGE). */
+    record Auth(byte[] data) implements Frame {
+        public FrameType type() {
+            return FrameType.AUTH;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Auth a && Arrays.equals(data, a.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "Auth[" + data.length + "B]";
+        }
+    }
+
+    /** A server's authentication challenge; the client answers with AUTH. */
+    record Challenge(byte[] data) implements Frame {
+        public FrameType type() {
+            return FrameType.CHALLENGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Challenge c && Arrays.equals(data, c.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "Challenge[" + data.length + "B]";
+        }
+    }
+
+    record Ping(int id) implements Frame {
+        public FrameType type() {
+            return FrameType.PING;
+        }
+    }
+
+    record Pong(int id) implements Frame {
+        public FrameType type() {
+            return FrameType.PONG;
+        }
+    }
+
+    /** The server will close the connection after drainMillis: finish, stop publishing, reconnect elsewhere. */
+    record GoAway(int code, int drainMillis, String text) implements Frame {
+        public FrameType type() {
+            return FrameType.GOAWAY;
+        }
+    }
+
+    /** A failure; id names the failed frame (0: the connection). code is an {@link ErrorCode} number. */
+    record Error(int id, int code, boolean closing, String text) implements Frame {
+        public FrameType type() {
+            return FrameType.ERROR;
+        }
+    }
+
+    /** Success of the client frame whose id this carries (sent only when that frame set the ACK flag). */
+    record Ok(int id) implements Frame {
+        public FrameType type() {
+            return FrameType.OK;
+        }
+    }
+
+    /** Publish. reply is null when absent; headers empty when absent. */
+    record Pub(int id, boolean ack, String subject, String reply, Map<String, String> headers, byte[] payload)
+            implements Frame {
+        public Pub {
+            Objects.requireNonNull(subject);
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(payload);
+        }
+
+        public FrameType type() {
+            return FrameType.PUB;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Pub p && id == p.id && ack == p.ack && subject.equals(p.subject)
+                    && Objects.equals(reply, p.reply) && headers.equals(p.headers) && Arrays.equals(payload, p.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(id, subject, reply, headers) * 31 + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "Pub[id=" + id + (ack ? ", ack" : "") + ", " + subject + (reply != null ? " reply " + reply : "")
+                    + ", headers=" + headers + ", " + payload.length + "B]";
+        }
+    }
+
+    /** Subscribe. queue is null for a plain subscription; maxPendingMessages 0 means the server's default. */
+    record Sub(int id, boolean ack, String subject, String queue, SlowConsumerPolicy policy, int maxPendingMessages)
+            implements Frame {
+        public Sub {
+            Objects.requireNonNull(subject);
+            Objects.requireNonNull(policy);
+        }
+
+        public FrameType type() {
+            return FrameType.SUB;
+        }
+    }
+
+    /** Unsubscribe now (afterMessages 0) or once the subscription has delivered afterMessages in total. */
+    record Unsub(int id, boolean ack, int afterMessages) implements Frame {
+        public FrameType type() {
+            return FrameType.UNSUB;
+        }
+    }
+
+    /** A delivery to subscription id. */
+    record Msg(int id, boolean noResponders, String subject, String reply, Map<String, String> headers,
+               byte[] payload) implements Frame {
+        public Msg {
+            Objects.requireNonNull(subject);
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(payload);
+        }
+
+        public FrameType type() {
+            return FrameType.MSG;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Msg m && id == m.id && noResponders == m.noResponders && subject.equals(m.subject)
+                    && Objects.equals(reply, m.reply) && headers.equals(m.headers) && Arrays.equals(payload, m.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(id, subject, reply, headers) * 31 + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "Msg[sid=" + id + (noResponders ? ", no-responders" : "") + ", " + subject
+                    + (reply != null ? " reply " + reply : "") + ", headers=" + headers + ", " + payload.length + "B]";
+        }
+    }
+
+    /** count messages for subscription id were dropped (slow consumer, DROP_OLDEST) since the last DROPPED. */
+    record Dropped(int id, long count) implements Frame {
+        public FrameType type() {
+            return FrameType.DROPPED;
+        }
+    }
+}
