@@ -32,6 +32,17 @@ public enum ErrorCode {
     PERMISSION_DENIED(302, false, false, "the user may not perform this operation on this subject or queue"),
     UNSUPPORTED_MECHANISM(303, true, false, "authentication mechanism not offered by the server"),
 
+    QUEUE_NOT_FOUND(400, false, false, "no queue with that name"),
+    QUEUE_OPTIONS_MISMATCH(401, false, false, "the queue exists with different options; the message names the first"),
+    QUEUE_FULL(402, false, true, "the queue is at its max length (messages or bytes) and its overflow policy rejects"),
+    STALE_DELIVERY(403, false, false, "the delivery timed out or was settled and redelivered; this ack no longer applies"),
+    UNKNOWN_DELIVERY(404, false, false, "no delivery with that token was ever issued by this queue"),
+    STORAGE_FAILED(405, false, false, "the queue's storage failed (fsync or I/O); it accepts no writes until restarted"),
+    DISK_FULL(406, false, true, "the queue's disk is full; the publish was refused and nothing confirmed is lost"),
+    QUEUE_LIMIT(407, false, true, "a queue limit is reached: queue count, consumers per queue or bindings per queue"),
+    BAD_QUEUE_OPTIONS(408, false, false, "a queue name, option value or pattern violates the queue rules"),
+    MESSAGE_TOO_LARGE(409, false, false, "the message exceeds the queue engine's max message bytes"),
+
     INTERNAL_ERROR(500, true, true, "unexpected server error");
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[1000];
