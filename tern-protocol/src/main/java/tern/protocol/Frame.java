@@ -1,6 +1,8 @@
 package tern.protocol;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -200,7 +202,7 @@ public sealed interface Frame {
             implements Frame {
         public Pub {
             Objects.requireNonNull(subject);
-            headers = Map.copyOf(headers);
+            headers = orderedCopy(headers);
             Objects.requireNonNull(payload);
         }
 
@@ -226,12 +228,18 @@ public sealed interface Frame {
         }
     }
 
-    /** Subscribe. queue is null for a plain subscription; maxPendingMessages 0 means the server's default. */
+    /**
+     * Subscribe. queue is null for a plain subscription ("" is taken as null: the wire has one encoding for
+     * "no queue group"); maxPendingMessages 0 means the server's default.
+     */
     record Sub(int id, boolean ack, String subject, String queue, SlowConsumerPolicy policy, int maxPendingMessages)
             implements Frame {
         public Sub {
             Objects.requireNonNull(subject);
             Objects.requireNonNull(policy);
+            if (queue != null && queue.isEmpty()) {
+                queue = null;
+            }
         }
 
         public FrameType type() {
@@ -251,7 +259,7 @@ public sealed interface Frame {
                byte[] payload) implements Frame {
         public Msg {
             Objects.requireNonNull(subject);
-            headers = Map.copyOf(headers);
+            headers = orderedCopy(headers);
             Objects.requireNonNull(payload);
         }
 
@@ -275,6 +283,16 @@ public sealed interface Frame {
             return "Msg[sid=" + id + (noResponders ? ", no-responders" : "") + ", " + subject
                     + (reply != null ? " reply " + reply : "") + ", headers=" + headers + ", " + payload.length + "B]";
         }
+    }
+
+    /**
+     * An unmodifiable copy that keeps the caller's iteration order, so that encoding is deterministic
+     * (Map.copyOf's order changes from one JVM run to the next) and header order survives a round trip.
+     */
+    private static Map<String, String> orderedCopy(Map<String, String> headers) {
+        Map<String, String> copy = new LinkedHashMap<>(headers.size() * 2);
+        headers.forEach((k, v) -> copy.put(Objects.requireNonNull(k), Objects.requireNonNull(v)));
+        return Collections.unmodifiableMap(copy);
     }
 
     /** count messages for subscription id were dropped (slow consumer, DROP_OLDEST) since the last DROPPED. */
