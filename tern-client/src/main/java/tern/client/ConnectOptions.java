@@ -1,0 +1,178 @@
+package tern.client;
+
+import java.time.Duration;
+import java.util.Objects;
+import tern.protocol.Frame;
+import tern.protocol.Limits;
+
+/**
+ * How to connect. Build with {@link #builder()}; every field has a default.
+ *
+ * @param host                  server host (default 127.0.0.1)
+ * @param port                  server port (default {@link #DEFAULT_PORT})
+ * @param name                  client name sent in HELLO (default "")
+ * @param connectTimeout        bound on TCP connect + handshake; also the wait for a subscribe's OK (default 5 s)
+ * @param reconnect             reconnect after a lost connection or GOAWAY (default true)
+ * @param maxReconnects         reconnect attempts per outage before giving up and closing; -1 forever (default -1)
+ * @param reconnectWaitMin      first backoff; doubles per failed attempt (default 10 ms)
+ * @param reconnectWaitMax      backoff ceiling; each wait is jittered in [wait/2, wait] (default 2 s)
+ * @param listener              events and asynchronous errors, or null
+ * @param writeBufferBytes      size of each of the two write buffers; publish blocks when full (default 256 KiB)
+ * @param readBufferBytes       read buffer size; larger frames get a temporary buffer (default 256 KiB)
+ * @param maxFrameBytes         largest frame body this client accepts, 0 = the server's limit (default 0)
+ * @param dispatchQueueMessages bound of the queue between the reader and the dispatch thread (default 16384)
+ */
+public record ConnectOptions(String host, int port, String name, Duration connectTimeout, boolean reconnect,
+                             int maxReconnects, Duration reconnectWaitMin, Duration reconnectWaitMax,
+                             ConnectionListener listener, int writeBufferBytes, int readBufferBytes,
+                             int maxFrameBytes, int dispatchQueueMessages) {
+    /** Port used when none is given. */
+    public static final int DEFAULT_PORT = 4222;
+    /** Smallest write and read buffer: room for a handful of ordinary frames. */
+    public static final int MIN_BUFFER_BYTES = 4096;
+
+    public ConnectOptions {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(name, "name");
+        requirePositive("connectTimeout", connectTimeout);
+        requirePositive("reconnectWaitMin", reconnectWaitMin);
+        requirePositive("reconnectWaitMax", reconnectWaitMax);
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port " + port + " outside 0..65535");
+        }
+        if (reconnectWaitMax.compareTo(reconnectWaitMin) < 0) {
+            throw new IllegalArgumentException("reconnectWaitMax " + reconnectWaitMax + " < min " + reconnectWaitMin);
+        }
+        if (maxReconnects < -1) {
+            throw new IllegalArgumentException("maxReconnects " + maxReconnects + " < -1");
+        }
+        if (writeBufferBytes < MIN_BUFFER_BYTES || readBufferBytes < MIN_BUFFER_BYTES) {
+            throw new IllegalArgumentException("buffers must be >= " + MIN_BUFFER_BYTES + " bytes: write "
+                    + writeBufferBytes + ", read " + readBufferBytes);
+        }
+        if (maxFrameBytes != 0 && (maxFrameBytes < Frame.HEADER_BYTES + 64 || maxFrameBytes > Limits.ABSOLUTE_MAX_FRAME_BYTES)) {
+            throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " outside "
+                    + (Frame.HEADER_BYTES + 64) + ".." + Limits.ABSOLUTE_MAX_FRAME_BYTES + " (or 0)");
+        }
+        if (dispatchQueueMessages < 1 || dispatchQueueMessages > (1 << 24)) {
+            throw new IllegalArgumentException("dispatchQueueMessages " + dispatchQueueMessages + " outside 1..16777216");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.name = name;
+        b.connectTimeout = connectTimeout;
+        b.reconnect = reconnect;
+        b.maxReconnects = maxReconnects;
+        b.reconnectWaitMin = reconnectWaitMin;
+        b.reconnectWaitMax = reconnectWaitMax;
+        b.listener = listener;
+        b.writeBufferBytes = writeBufferBytes;
+        b.readBufferBytes = readBufferBytes;
+        b.maxFrameBytes = maxFrameBytes;
+        b.dispatchQueueMessages = dispatchQueueMessages;
+        return b;
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + d);
+        }
+    }
+
+    /** Builder for {@link ConnectOptions}. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = DEFAULT_PORT;
+        private String name = "";
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private boolean reconnect = true;
+        private int maxReconnects = -1;
+        private Duration reconnectWaitMin = Duration.ofMillis(10);
+        private Duration reconnectWaitMax = Duration.ofSeconds(2);
+        private ConnectionListener listener;
+        private int writeBufferBytes = 256 << 10;
+        private int readBufferBytes = 256 << 10;
+        private int maxFrameBytes;
+        private int dispatchQueueMessages = 16_384;
+
+        private Builder() {
+        }
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        public Builder reconnect(boolean reconnect) {
+            this.reconnect = reconnect;
+            return this;
+        }
+
+        /** Attempts per outage before closing; -1 retries forever. */
+        public Builder maxReconnects(int maxReconnects) {
+            this.maxReconnects = maxReconnects;
+            return this;
+        }
+
+        /** Backoff between attempts: starts at min, doubles up to max, each wait jittered down by up to half. */
+        public Builder reconnectWait(Duration min, Duration max) {
+            this.reconnectWaitMin = min;
+            this.reconnectWaitMax = max;
+            return this;
+        }
+
+        public Builder listener(ConnectionListener listener) {
+            this.listener = listener;
+            return this;
+        }
+
+        public Builder writeBufferBytes(int writeBufferBytes) {
+            this.writeBufferBytes = writeBufferBytes;
+            return this;
+        }
+
+        public Builder readBufferBytes(int readBufferBytes) {
+            this.readBufferBytes = readBufferBytes;
+            return this;
+        }
+
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        public Builder dispatchQueueMessages(int dispatchQueueMessages) {
+            this.dispatchQueueMessages = dispatchQueueMessages;
+            return this;
+        }
+
+        public ConnectOptions build() {
+            return new ConnectOptions(host, port, name, connectTimeout, reconnect, maxReconnects, reconnectWaitMin,
+                    reconnectWaitMax, listener, writeBufferBytes, readBufferBytes, maxFrameBytes, dispatchQueueMessages);
+        }
+    }
+}
