@@ -1,0 +1,668 @@
+package tern.queue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import tern.protocol.ErrorCode;
+import tern.protocol.Limits;
+import tern.protocol.ProtocolException;
+import tern.protocol.Subjects;
+import tern.storage.LogConfig;
+import tern.storage.StorageException;
+import tern.storage.SyncPolicy;
+
+/**
+ * The queue engine: durable and transient work queues with competing consumers, acks fenced by delivery tokens,
+ * dead-lettering, TTLs and group-committed durability (docs/queues.md).
+ *
+ * <p><b>Threading.</b> One lock per queue (the queue's monitor); any thread may call any method. Engine-wide
+ * changes (declare, delete, bind, catalog writes) take one admin lock and then at most one queue lock. No thread
+ * ever holds two queue locks: moving a message to another queue (dead letter, redrive) happens after the first
+ * lock is released, and the source settles it in a task on the {@link QueueScheduler} once the target confirms.
+ * {@link Consumer#deliver} runs under its queue's lock; {@link PublishCallback}s run on the calling thread or on
+ * the storage's sync thread.
+ *
+ * <p><b>Errors.</b> Methods throw {@link QueueException} with a stable {@link ErrorCode}; {@link #publish} instead
+ * reports every refusal through its callback, so a broker has one path for publish outcomes.
+ */
+public final class QueueEngine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("tern.queue");
+    /** Delivery tokens are generation << TOKEN_GENERATION_SHIFT | sequence: 2^44 deliveries per run. */
+    static final int TOKEN_GENERATION_SHIFT = 44;
+    /** A dead letter refused by its dead-letter queue (full, disk full) is retried after this long. */
+    static final long TRANSFER_RETRY_MILLIS = 1000;
+
+    private final QueueEngineConfig config;
+    private final QueueClock clock;
+    private final QueueScheduler scheduler;
+    private final ConcurrentHashMap<String, QueueState> queues = new ConcurrentHashMap<>();
+    private final Object admin = new Object();
+    private final Catalog catalog;
+    private final AtomicLong tokens;
+    private final AtomicLong consumerIds = new AtomicLong();
+    private final Path queuesDir;
+    private volatile boolean closed;
+
+    private QueueEngine(QueueEngineConfig config, QueueClock clock, QueueScheduler scheduler, Catalog catalog) {
+        this.config = config;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.catalog = catalog;
+        this.tokens = new AtomicLong(catalog.generation << TOKEN_GENERATION_SHIFT);
+        this.queuesDir = config.directory().resolve("queues");
+    }
+
+    /**
+     * Opens the engine on its directory (creating it), recovering every durable queue: unsettled messages come
+     * back ready (delivery counts as last recorded), settled ones do not.
+     */
+    public static QueueEngine open(QueueEngineConfig config, QueueClock clock, QueueScheduler scheduler) {
+        try {
+            Files.createDirectories(config.directory().resolve("queues"));
+            Catalog catalog = Catalog.read(config.directory());
+            catalog.generation++;
+            if (catalog.generation >= 1L << (63 - TOKEN_GENERATION_SHIFT)) {
+                throw new IllegalStateException("engine generation " + catalog.generation + " exhausted");
+            }
+            catalog.write(config.directory(), config.logConfig().channelFactory());
+            QueueEngine engine = new QueueEngine(config, clock, scheduler, catalog);
+            engine.recoverAll();
+            return engine;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open queue engine in " + config.directory(), e);
+        }
+    }
+
+    private void recoverAll() throws IOException {
+        for (Catalog.Entry e : catalog.entries) {
+            QueueState q = openDurable(e.name(), e.options(), true);
+            for (String b : e.bindings()) {
+                q.bindings.add(new SubjectPattern(b));
+            }
+            queues.put(e.name(), q);
+        }
+        // Stray directories (a crash between deleting a queue from the catalog and removing its files).
+        try (Stream<Path> dirs = Files.list(queuesDir)) {
+            for (Path d : dirs.toList()) {
+                if (!queues.containsKey(d.getFileName().toString())) {
+                    deleteTree(d);
+                }
+            }
+        }
+        for (QueueState q : queues.values()) {
+            synchronized (q) {
+                q.start();
+            }
+        }
+    }
+
+    private QueueState openDurable(String name, QueueOptions options, boolean recover) throws IOException {
+        Path dir = queuesDir.resolve(name);
+        if (!recover) {
+            deleteTree(dir);
+        }
+        Files.createDirectories(dir);
+        SyncPolicy policy = options.durability() == Durability.FSYNC_INTERVAL
+                ? SyncPolicy.interval(options.fsyncIntervalMillis()) : SyncPolicy.ALWAYS;
+        LogConfig logConfig = config.logConfig().withSyncPolicy(policy);
+        SettlementLog.Recovered r = new SettlementLog.Recovered();
+        SettlementLog settlements = SettlementLog.open(dir, logConfig.channelFactory(), r);
+        MessageLog log;
+        try {
+            log = new SegmentedMessageLog(dir.resolve("messages"), logConfig);
+        } catch (StorageException e) {
+            settlements.close();
+            throw new IOException("queue '" + name + "': cannot open its message log: " + e.getMessage(), e);
+        }
+        QueueState q = new QueueState(this, name, options, log, settlements);
+        synchronized (q) {
+            try {
+                q.recover(r);
+            } catch (IOException | RuntimeException e) {
+                settlements.close();
+                log.close();
+                throw e;
+            }
+        }
+        return q;
+    }
+
+    // ------------------------------------------------------------------------------------------------ admin
+
+    /**
+     * Creates the queue, or succeeds when it exists with equal options. Throws QUEUE_OPTIONS_MISMATCH naming the
+     * first differing option, QUEUE_LIMIT at {@link QueueLimits#maxQueues}, BAD_QUEUE_OPTIONS for a bad name or a
+     * dead-letter queue naming itself, QUEUE_NOT_FOUND when the dead-letter queue does not exist,
+     * STORAGE_FAILED when its files cannot be created.
+     */
+    public QueueInfo declare(String name, QueueOptions options) {
+        config.limits().checkQueueName(name);
+        if (options.deadLetterQueue() != null) {
+            config.limits().checkQueueName(options.deadLetterQueue());
+            if (options.deadLetterQueue().equals(name)) {
+                throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "queue '" + name
+                        + "' cannot be its own dead-letter queue");
+            }
+        }
+        synchronized (admin) {
+            checkOpen();
+            QueueState existing = queues.get(name);
+            if (existing != null) {
+                String diff = existing.options.firstDifference(options);
+                if (diff != null) {
+                    throw new QueueException(ErrorCode.QUEUE_OPTIONS_MISMATCH, "queue '" + name
+                            + "' exists with different options: " + diff);
+                }
+                synchronized (existing) {
+                    existing.lastUsedMillis = now();
+                    return existing.info();
+                }
+            }
+            if (queues.size() >= config.limits().maxQueues()) {
+                throw new QueueException(ErrorCode.QUEUE_LIMIT, "cannot declare '" + name + "': " + queues.size()
+                        + " queues, max " + config.limits().maxQueues());
+            }
+            if (options.deadLetterQueue() != null && !queues.containsKey(options.deadLetterQueue())) {
+                throw new QueueException(ErrorCode.QUEUE_NOT_FOUND, "dead-letter queue '"
+                        + options.deadLetterQueue() + "' of '" + name + "' does not exist: declare it first");
+            }
+            QueueState q;
+            if (options.durable()) {
+                try {
+                    q = openDurable(name, options, false);
+                    queues.put(name, q);
+                    writeCatalog();
+                } catch (IOException | StorageException e) {
+                    QueueState half = queues.remove(name);
+                    if (half != null) {
+                        synchronized (half) {
+                            half.close(closedReason(name), false);
+                        }
+                    }
+                    throw new QueueException(ErrorCode.STORAGE_FAILED, "cannot create queue '" + name + "': " + e, e);
+                }
+            } else {
+                q = new QueueState(this, name, options, null, null);
+                queues.put(name, q);
+            }
+            synchronized (q) {
+                q.start();
+                return q.info();
+            }
+        }
+    }
+
+    /** Deletes the queue and its files; its consumers are cancelled with QUEUE_NOT_FOUND. */
+    public void delete(String name) {
+        synchronized (admin) {
+            QueueState q = find(name);
+            deleteLocked(q);
+        }
+    }
+
+    private void deleteLocked(QueueState q) {
+        queues.remove(q.name, q);
+        synchronized (q) {
+            q.close(closedReason(q.name), false);
+        }
+        if (q.durable()) {
+            try {
+                writeCatalog();
+                deleteTree(queuesDir.resolve(q.name));
+            } catch (IOException e) {
+                // The catalog no longer names it; stray files are removed at the next open.
+                LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': files not fully deleted: " + e);
+            }
+        }
+    }
+
+    private static QueueException closedReason(String name) {
+        return new QueueException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' was deleted");
+    }
+
+    /** Removes every ready and delayed message (unacked deliveries stay); returns how many. */
+    public long purge(String name) {
+        QueueState q = find(name);
+        synchronized (q) {
+            return q.purge();
+        }
+    }
+
+    /**
+     * Binds a subject pattern (wildcards '*' and '>') to the queue, stored with its definition. Idempotent.
+     * BAD_SUBJECT for an invalid pattern, QUEUE_LIMIT past {@link QueueLimits#maxBindingsPerQueue}.
+     */
+    public void bind(String name, String pattern) {
+        try {
+            Subjects.checkPattern(pattern, config.limits().maxSubjectBytes(), Limits.DEFAULT.maxSubjectTokens());
+        } catch (ProtocolException e) {
+            throw new QueueException(ErrorCode.BAD_SUBJECT, "binding of '" + name + "': " + e.getMessage());
+        }
+        synchronized (admin) {
+            QueueState q = find(name);
+            if (q.bindings.stream().anyMatch(b -> b.pattern().equals(pattern))) {
+                return;
+            }
+            if (q.bindings.size() >= config.limits().maxBindingsPerQueue()) {
+                throw new QueueException(ErrorCode.QUEUE_LIMIT, "queue '" + name + "' has " + q.bindings.size()
+                        + " bindings, max " + config.limits().maxBindingsPerQueue());
+            }
+            q.bindings.add(new SubjectPattern(pattern));
+            persistBindings(q);
+        }
+    }
+
+    /** Removes a binding; false when it was not bound. */
+    public boolean unbind(String name, String pattern) {
+        synchronized (admin) {
+            QueueState q = find(name);
+            boolean removed = q.bindings.removeIf(b -> b.pattern().equals(pattern));
+            if (removed) {
+                persistBindings(q);
+            }
+            return removed;
+        }
+    }
+
+    private void persistBindings(QueueState q) {
+        if (q.durable()) {
+            try {
+                writeCatalog();
+            } catch (IOException e) {
+                throw new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + q.name
+                        + "': binding not stored: " + e, e);
+            }
+        }
+    }
+
+    /** Names of the queues with a binding matching the published subject; the router publishes to each. */
+    public List<String> queuesBoundTo(String subject) {
+        List<String> out = new ArrayList<>();
+        for (QueueState q : queues.values()) {
+            for (SubjectPattern b : q.bindings) {
+                if (b.matches(subject)) {
+                    out.add(q.name);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A snapshot of one queue. */
+    public QueueInfo info(String name) {
+        QueueState q = find(name);
+        synchronized (q) {
+            return q.info();
+        }
+    }
+
+    /** Snapshots of every queue, by name. */
+    public List<QueueInfo> list() {
+        List<QueueInfo> out = new ArrayList<>();
+        for (QueueState q : queues.values()) {
+            synchronized (q) {
+                if (!q.closed) {
+                    out.add(q.info());
+                }
+            }
+        }
+        out.sort(Comparator.comparing(QueueInfo::name));
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ messages
+
+    /**
+     * Publishes one message to the queue. The engine keeps the arrays (the caller must not modify them).
+     * The callback gets the durability receipt, or the refusal: QUEUE_NOT_FOUND, MESSAGE_TOO_LARGE, QUEUE_FULL,
+     * DISK_FULL (retriable), STORAGE_FAILED (queue stopped after a failed fsync).
+     *
+     * @param headers the header block (opaque), empty array when none
+     */
+    public void publish(String queue, String subject, byte[] headers, byte[] payload, PublishCallback callback) {
+        try {
+            QueueState q = find(queue);
+            long bytes = utf8Bytes(subject) + (long) headers.length + payload.length;
+            if (bytes > config.limits().maxMessageBytes()) {
+                throw new QueueException(ErrorCode.MESSAGE_TOO_LARGE, "message of " + bytes + " bytes > max "
+                        + config.limits().maxMessageBytes());
+            }
+            List<QueuedMessage> out;
+            synchronized (q) {
+                q.publish(subject, headers, payload, null, callback);
+                out = q.takeOutbox();
+            }
+            transfer(q, out);
+        } catch (QueueException e) {
+            callback.failed(e);
+        }
+    }
+
+    /**
+     * Attaches a competing consumer with the given prefetch (most unacked deliveries; ignored by no-ack queues).
+     * Returns its id. QUEUE_LIMIT past {@link QueueLimits#maxConsumersPerQueue}.
+     */
+    public long subscribe(String queue, int prefetch, Consumer consumer) {
+        QueueState q = find(queue);
+        List<QueuedMessage> out;
+        long id;
+        synchronized (q) {
+            id = q.subscribe(prefetch, consumer);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+        return id;
+    }
+
+    /** Detaches a consumer; its unacked deliveries are redelivered to others. False if it was not attached. */
+    public boolean unsubscribe(String queue, long consumerId) {
+        QueueState q = queues.get(queue);
+        if (q == null) {
+            return false;
+        }
+        List<QueuedMessage> out;
+        boolean removed;
+        synchronized (q) {
+            removed = q.unsubscribe(consumerId);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+        return removed;
+    }
+
+    /** Resumes a consumer whose {@link Consumer#deliver} returned false. */
+    public void resume(String queue, long consumerId) {
+        QueueState q = find(queue);
+        List<QueuedMessage> out;
+        synchronized (q) {
+            q.resume(consumerId);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+    }
+
+    /** Settles a delivery. STALE_DELIVERY when it timed out or was settled, UNKNOWN_DELIVERY if never issued. */
+    public void ack(String queue, long token) {
+        QueueState q = find(queue);
+        List<QueuedMessage> out;
+        synchronized (q) {
+            q.ack(token);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+    }
+
+    /**
+     * Requeues a delivery, at once (delayMillis 0) or after a delay; over max deliveries or past its TTL it is
+     * dead-lettered instead. Errors as {@link #ack}.
+     */
+    public void nack(String queue, long token, long delayMillis) {
+        QueueState q = find(queue);
+        List<QueuedMessage> out;
+        synchronized (q) {
+            q.nack(token, delayMillis);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+    }
+
+    /** Dead-letters a delivery with reason REJECTED (dropped when the queue has none). Errors as {@link #ack}. */
+    public void reject(String queue, long token) {
+        QueueState q = find(queue);
+        List<QueuedMessage> out;
+        synchronized (q) {
+            q.reject(token);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
+    }
+
+    /**
+     * Sends every ready dead letter in {@code deadLetterQueue} back to its origin queue, or to {@code target} when
+     * not null, as a fresh message (delivery count 0, no dead-letter info). Each leaves the dead-letter queue once
+     * its new queue confirms it; one whose queue is gone or refuses stays. Returns how many were sent.
+     */
+    public int redrive(String deadLetterQueue, String target) {
+        QueueState dlq = find(deadLetterQueue);
+        if (target != null) {
+            find(target);
+        }
+        List<QueuedMessage> taken;
+        synchronized (dlq) {
+            taken = dlq.takeForRedrive();
+        }
+        int sent = 0;
+        for (QueuedMessage m : taken) {
+            String dest = target != null ? target : m.deadLetter.originQueue();
+            QueueState to = queues.get(dest);
+            if (to == null || to == dlq) {
+                synchronized (dlq) {
+                    dlq.untransfer(m);
+                }
+                continue;
+            }
+            boolean ok = send(to, m, null, new PublishCallback() {
+                @Override
+                public void confirmed(long offset, boolean fsynced) {
+                    later(dlq, () -> dlq.settleTransferred(m));
+                }
+
+                @Override
+                public void failed(QueueException error) {
+                    later(dlq, () -> dlq.untransfer(m));
+                }
+            });
+            if (ok) {
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /** Publishes a copy of m into to; false (callback told) when refused. */
+    private boolean send(QueueState to, QueuedMessage m, DeadLetter dead, PublishCallback callback) {
+        List<QueuedMessage> out;
+        try {
+            synchronized (to) {
+                to.publish(m.subject, m.headers, m.payload, dead, callback);
+                out = to.takeOutbox();
+            }
+        } catch (QueueException e) {
+            callback.failed(e);
+            return false;
+        }
+        transfer(to, out);
+        return true;
+    }
+
+    /** Sends dead letters to from's dead-letter queue; holds no lock on entry. */
+    private void transfer(QueueState from, List<QueuedMessage> dead) {
+        if (dead.isEmpty()) {
+            return;
+        }
+        // Recursion is bounded: a message moves on only when its queue dead-letters it again.
+        for (QueuedMessage m : dead) {
+            sendDeadLetter(from, m);
+        }
+    }
+
+    private void sendDeadLetter(QueueState src, QueuedMessage m) {
+        QueueState dlq = queues.get(src.options.deadLetterQueue());
+        if (dlq == null || dlq.closed) {
+            // The dead-letter queue was deleted: the message is dropped (counted in deadLettered).
+            synchronized (src) {
+                src.settleTransferred(m);
+            }
+            return;
+        }
+        DeadLetter dead = new DeadLetter(src.name, m.deathReason, m.deliveryCount);
+        send(dlq, m, dead, new PublishCallback() {
+            @Override
+            public void confirmed(long offset, boolean fsynced) {
+                later(src, () -> src.settleTransferred(m));
+            }
+
+            @Override
+            public void failed(QueueException error) {
+                LOG.log(System.Logger.Level.WARNING, "queue '" + src.name + "': dead letter refused by '"
+                        + dlq.name + "', retrying in " + TRANSFER_RETRY_MILLIS + " ms: " + error.getMessage());
+                scheduler.schedule(TRANSFER_RETRY_MILLIS, () -> {
+                    boolean pending;
+                    synchronized (src) {
+                        pending = m.state == QueuedMessage.TRANSFER && !src.closed;
+                    }
+                    if (pending) {
+                        sendDeadLetter(src, m);
+                    }
+                });
+            }
+        });
+    }
+
+    /** Runs task under q's lock on the scheduler: callbacks may come from storage threads and must not block. */
+    private void later(QueueState q, Runnable task) {
+        scheduler.schedule(0, () -> {
+            List<QueuedMessage> out;
+            synchronized (q) {
+                task.run();
+                out = q.takeOutbox();
+            }
+            transfer(q, out);
+        });
+    }
+
+    void onTimer(QueueState q) {
+        List<QueuedMessage> out;
+        boolean expire;
+        synchronized (q) {
+            if (q.closed) {
+                return;
+            }
+            q.onTimer();
+            out = q.takeOutbox();
+            expire = q.expiredQueue;
+        }
+        transfer(q, out);
+        if (expire) {
+            synchronized (admin) {
+                if (queues.get(q.name) == q) {
+                    LOG.log(System.Logger.Level.INFO, "queue '" + q.name + "' expired after "
+                            + q.options.expiryMillis() + " ms unused; deleting it");
+                    deleteLocked(q);
+                }
+            }
+        }
+    }
+
+    void reportHousekeepingFailure(QueueState q, Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': settlement/retention write failed, will retry: "
+                + e);
+    }
+
+    /** Closes every queue cleanly (checkpointing settlements so acked messages stay acked) and the engine. */
+    @Override
+    public void close() {
+        synchronized (admin) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            QueueException reason = new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine closed");
+            for (QueueState q : queues.values()) {
+                synchronized (q) {
+                    q.close(reason, true);
+                }
+            }
+            queues.clear();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    private QueueState find(String name) {
+        QueueState q = queues.get(name);
+        if (q == null) {
+            checkOpen();
+            throw new QueueException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + name + "'");
+        }
+        return q;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine closed");
+        }
+    }
+
+    private void writeCatalog() throws IOException {
+        catalog.entries.clear();
+        for (QueueState q : queues.values()) {
+            if (q.durable()) {
+                catalog.entries.add(new Catalog.Entry(q.name, q.options,
+                        q.bindings.stream().map(SubjectPattern::pattern).toList()));
+            }
+        }
+        catalog.entries.sort(Comparator.comparing(Catalog.Entry::name));
+        catalog.write(config.directory(), config.logConfig().channelFactory());
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static long utf8Bytes(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 2 : 3;
+        }
+        return n;
+    }
+
+    long now() {
+        return clock.nowMillis();
+    }
+
+    QueueScheduler scheduler() {
+        return scheduler;
+    }
+
+    QueueLimits limits() {
+        return config.limits();
+    }
+
+    long nextToken() {
+        return tokens.incrementAndGet();
+    }
+
+    boolean wasIssued(long token) {
+        return token > 0 && token <= tokens.get();
+    }
+
+    long nextConsumerId() {
+        return consumerIds.incrementAndGet();
+    }
+
+    /** Test seam: the lowest unsettled offset and the log's first offset of a durable queue. */
+    long[] watermarks(String name) {
+        QueueState q = find(name);
+        synchronized (q) {
+            return new long[] {q.lowWatermark(), q.logStartOffset()};
+        }
+    }
+}

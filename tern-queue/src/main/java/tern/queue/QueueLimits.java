@@ -1,0 +1,86 @@
+package tern.queue;
+
+import tern.protocol.ErrorCode;
+
+/**
+ * The engine's bounds, each checked before allocating what it bounds (docs/queues.md, "Limits").
+ *
+ * @param maxQueues              most queues (durable + transient); past it declare fails with QUEUE_LIMIT
+ * @param maxQueueNameBytes      longest queue name; names are 1..this many of [A-Za-z0-9._-], not starting with '.'
+ * @param maxConsumersPerQueue   most consumers on one queue; past it subscribe fails with QUEUE_LIMIT
+ * @param maxBindingsPerQueue    most subject patterns bound to one queue; past it bind fails with QUEUE_LIMIT
+ * @param maxMessageBytes        largest subject + headers + payload; past it publish fails with MESSAGE_TOO_LARGE
+ * @param maxPrefetch            largest per-consumer prefetch (unacked deliveries); larger requests are refused
+ * @param maxNackDelayMillis     longest requeue delay a nack may ask for
+ * @param maxSubjectBytes        longest bound pattern / published subject, in UTF-8 bytes
+ */
+public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumersPerQueue, int maxBindingsPerQueue,
+                          int maxMessageBytes, int maxPrefetch, long maxNackDelayMillis, int maxSubjectBytes) {
+
+    public static final QueueLimits DEFAULT = new QueueLimits(10_000, 200, 1_000, 100, 1 << 20, 65_536,
+            24L * 3600 * 1000, 256);
+
+    public QueueLimits {
+        positive("maxQueues", maxQueues);
+        positive("maxQueueNameBytes", maxQueueNameBytes);
+        if (maxQueueNameBytes > 200) {
+            throw new IllegalArgumentException("maxQueueNameBytes " + maxQueueNameBytes
+                    + " > 200 (queue names become directory names)");
+        }
+        positive("maxConsumersPerQueue", maxConsumersPerQueue);
+        positive("maxBindingsPerQueue", maxBindingsPerQueue);
+        positive("maxMessageBytes", maxMessageBytes);
+        positive("maxPrefetch", maxPrefetch);
+        positive("maxNackDelayMillis", maxNackDelayMillis);
+        positive("maxSubjectBytes", maxSubjectBytes);
+    }
+
+    private static void positive(String name, long v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " " + v + " must be >= 1");
+        }
+    }
+
+    public QueueLimits withMaxQueues(int v) {
+        return new QueueLimits(v, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+    }
+
+    public QueueLimits withMaxConsumersPerQueue(int v) {
+        return new QueueLimits(maxQueues, maxQueueNameBytes, v, maxBindingsPerQueue, maxMessageBytes,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+    }
+
+    public QueueLimits withMaxMessageBytes(int v) {
+        return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, v,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+    }
+
+    public QueueLimits withMaxBindingsPerQueue(int v) {
+        return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, v, maxMessageBytes,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+    }
+
+    /** Throws BAD_QUEUE_OPTIONS unless name obeys the queue-name rule. */
+    public void checkQueueName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "queue name is empty");
+        }
+        if (name.length() > maxQueueNameBytes) {
+            throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "queue name " + name.length()
+                    + " bytes > max " + maxQueueNameBytes);
+        }
+        if (name.charAt(0) == '.') {
+            throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "queue name must not start with '.'");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-';
+            if (!ok) {
+                throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "queue name has '" + c + "' at " + i
+                        + " (allowed: letters, digits, '.', '_', '-')");
+            }
+        }
+    }
+}

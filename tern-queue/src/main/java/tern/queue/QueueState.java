@@ -1,0 +1,782 @@
+package tern.queue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import tern.protocol.ErrorCode;
+import tern.storage.StorageException;
+
+/**
+ * One queue: its messages, consumers, timers and (when durable) its message log and settlement log. Every method
+ * runs with this object's monitor held ({@code synchronized (queue)}), taken by {@link QueueEngine}; the only
+ * exceptions are the {@code volatile} failure flag and the copy-on-write bindings, read by any thread.
+ */
+final class QueueState {
+    /** How soon buffered settlement records are written and acked segments deleted. */
+    static final long HOUSEKEEPING_INTERVAL_MILLIS = 50;
+
+    final QueueEngine engine;
+    final String name;
+    final QueueOptions options;
+    final CopyOnWriteArrayList<SubjectPattern> bindings = new CopyOnWriteArrayList<>();
+    private final MessageLog log;
+    private final SettlementLog settlements;
+    private final boolean fsynced;
+
+    /** Durable only: every unsettled message plus settled ones behind the oldest unsettled, in offset order. */
+    private final ArrayDeque<QueuedMessage> live = new ArrayDeque<>();
+    private final ArrayDeque<QueuedMessage> ready = new ArrayDeque<>();
+    private final ArrayDeque<QueuedMessage> redeliver = new ArrayDeque<>();
+    private final PriorityQueue<QueuedMessage> delayed =
+            new PriorityQueue<>(Comparator.comparingLong((QueuedMessage m) -> m.dueAtMillis)
+                    .thenComparingLong(m -> m.offset));
+    /** Delivery order; the ack timeout is fixed per queue, so deadlines ascend. */
+    private final LinkedHashMap<Long, QueuedMessage> unacked = new LinkedHashMap<>();
+    private final ArrayList<ConsumerState> consumers = new ArrayList<>();
+    private final ArrayList<QueuedMessage> outbox = new ArrayList<>();
+    private int nextConsumer;
+    private ByteBuffer encodeBuffer = ByteBuffer.allocate(4096);
+
+    private long depth;
+    private long depthBytes;
+    private long nextTransientOffset;
+    private long lowWatermark;
+    private long deletedBefore;
+    long lastUsedMillis;
+    volatile String failure;
+    boolean closed;
+    boolean expiredQueue;
+    private boolean dispatching;
+    private boolean dispatchAgain;
+
+    private QueueScheduler.Cancellable timer;
+    private long timerAtMillis = Long.MAX_VALUE;
+
+    private long published;
+    private long delivered;
+    private long redelivered;
+    private long acked;
+    private long deadLettered;
+    private long expired;
+    private long dropped;
+
+    QueueState(QueueEngine engine, String name, QueueOptions options, MessageLog log, SettlementLog settlements) {
+        this.engine = engine;
+        this.name = name;
+        this.options = options;
+        this.log = log;
+        this.settlements = settlements;
+        this.fsynced = options.durable() && options.durability() == Durability.FSYNC_BEFORE_CONFIRM;
+        this.lastUsedMillis = engine.now();
+    }
+
+    boolean durable() {
+        return log != null;
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    /** Rebuilds the queue from its logs (durable only), then checkpoints so the settlement log matches the log. */
+    void recover(SettlementLog.Recovered r) throws IOException {
+        long end = log.endOffset();
+        long from = Math.max(r.lowWatermark, log.startOffset());
+        for (long o = from; o < end; o++) {
+            if (r.settled.contains(o)) {
+                continue;
+            }
+            Integer count = r.deliveryCounts.get(o);
+            QueuedMessage m = MessageCodec.decode(log.read(o), count == null ? 0 : count);
+            live.addLast(m);
+            ready.addLast(m);
+            depth++;
+            depthBytes += m.bytes;
+        }
+        lowWatermark = live.isEmpty() ? end : live.peekFirst().offset;
+        // A checkpoint now also drops settlement records for offsets a crash cut from the log's tail, before
+        // appends reuse those offsets.
+        checkpoint();
+    }
+
+    /** Arms the first timer (queue expiry) of a new or recovered queue. */
+    void start() {
+        armTimer(nextDeadline(engine.now()));
+    }
+
+    // ---------------------------------------------------------------- publish
+
+    /** Accepts one message; the callback is told when it is durable. Throws QueueException when refused. */
+    void publish(String subject, byte[] headers, byte[] payload, DeadLetter dead, PublishCallback callback) {
+        checkWritable();
+        long now = engine.now();
+        lastUsedMillis = now;
+        int bytes = headers.length + payload.length;
+        boolean dropHead = options.overflow() == Overflow.DROP_HEAD;
+        if (options.maxLengthBytes() > 0 && bytes > options.maxLengthBytes()) {
+            throw new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "': message of " + bytes
+                    + " bytes > maxLengthBytes " + options.maxLengthBytes());
+        }
+        if (!dropHead && overLength(1, bytes)) {
+            throw new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full: " + depth + " messages, "
+                    + depthBytes + " bytes; maxLengthMessages " + options.maxLengthMessages() + ", maxLengthBytes "
+                    + options.maxLengthBytes() + ", overflow REJECT_PUBLISH");
+        }
+        long offset;
+        if (log != null) {
+            offset = append(now, subject, headers, payload, dead);
+        } else {
+            offset = nextTransientOffset++;
+        }
+        QueuedMessage m = new QueuedMessage(offset, now, subject, headers, payload, dead, 0);
+        if (log != null) {
+            live.addLast(m);
+        }
+        if (dropHead) {
+            while (overLength(1, bytes) && dropOldestReady()) {
+                dropped++;
+            }
+        }
+        ready.addLast(m);
+        depth++;
+        depthBytes += bytes;
+        published++;
+        if (options.messageTtlMillis() > 0) {
+            armTimer(now + options.messageTtlMillis());
+        }
+        if (log == null) {
+            callback.confirmed(offset, false);
+        } else {
+            confirmWhenDurable(offset, callback);
+        }
+        dispatch();
+    }
+
+    private boolean overLength(int addMessages, long addBytes) {
+        return options.maxLengthMessages() > 0 && depth + addMessages > options.maxLengthMessages()
+                || options.maxLengthBytes() > 0 && depthBytes + addBytes > options.maxLengthBytes();
+    }
+
+    private long append(long now, String subject, byte[] headers, byte[] payload, DeadLetter dead) {
+        byte[] subjectBytes = subject.getBytes(StandardCharsets.UTF_8);
+        byte[] origin = dead == null ? null : dead.originQueue().getBytes(StandardCharsets.UTF_8);
+        int need = MessageCodec.encodedBytes(subjectBytes, headers, origin, payload);
+        if (encodeBuffer.capacity() < need) {
+            encodeBuffer = ByteBuffer.allocate(Math.max(need, encodeBuffer.capacity() * 2));
+        }
+        MessageCodec.encode(encodeBuffer, subjectBytes, headers, dead, origin, payload);
+        try {
+            return log.append(now, encodeBuffer);
+        } catch (StorageException e) {
+            throw storageFailure(e);
+        }
+    }
+
+    private void confirmWhenDurable(long offset, PublishCallback callback) {
+        log.whenDurable(offset, (o, f) -> {
+            if (f == null) {
+                callback.confirmed(o, fsynced);
+            } else {
+                callback.failed(storageFailure(f));
+            }
+        });
+    }
+
+    /** Maps a storage failure to the queue's error; a fatal one stops the queue accepting writes. */
+    QueueException storageFailure(StorageException e) {
+        if (e.reason() == StorageException.Reason.DISK_FULL && !e.fatal()) {
+            return new QueueException(ErrorCode.DISK_FULL, "queue '" + name + "': disk full, publish refused: "
+                    + e.getMessage(), e);
+        }
+        if (e.fatal() || e.reason() == StorageException.Reason.SYNC_FAILED) {
+            if (failure == null) {
+                failure = "storage failed (" + e.reason() + "), queue accepts no writes until restarted: "
+                        + e.getMessage();
+            }
+            return new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + failure, e);
+        }
+        return new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + e.getMessage(), e);
+    }
+
+    private void checkWritable() {
+        if (closed) {
+            throw new QueueException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' was deleted");
+        }
+        String f = failure;
+        if (f == null && log != null && log.isFailed()) {
+            f = failure = "storage failed, queue accepts no writes until restarted";
+        }
+        if (f != null) {
+            throw new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + f);
+        }
+    }
+
+    private boolean dropOldestReady() {
+        QueuedMessage m = redeliver.pollFirst();
+        if (m == null) {
+            m = ready.pollFirst();
+        }
+        if (m == null) {
+            return false;
+        }
+        takeFromDepth(m);
+        settle(m);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- consumers and dispatch
+
+    long subscribe(int prefetch, Consumer consumer) {
+        checkOpen();
+        if (consumers.size() >= engine.limits().maxConsumersPerQueue()) {
+            throw new QueueException(ErrorCode.QUEUE_LIMIT, "queue '" + name + "' has " + consumers.size()
+                    + " consumers, max " + engine.limits().maxConsumersPerQueue());
+        }
+        if (prefetch < 1 || prefetch > engine.limits().maxPrefetch()) {
+            throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "prefetch " + prefetch + " outside 1.."
+                    + engine.limits().maxPrefetch());
+        }
+        ConsumerState c = new ConsumerState(engine.nextConsumerId(), prefetch, consumer);
+        consumers.add(c);
+        lastUsedMillis = engine.now();
+        dispatch();
+        return c.id;
+    }
+
+    /** Removes a consumer; its unacked deliveries are requeued (counting toward max deliveries). */
+    boolean unsubscribe(long consumerId) {
+        ConsumerState c = consumer(consumerId);
+        if (c == null) {
+            return false;
+        }
+        consumers.remove(c);
+        lastUsedMillis = engine.now();
+        List<QueuedMessage> back = new ArrayList<>();
+        for (Iterator<QueuedMessage> it = unacked.values().iterator(); it.hasNext(); ) {
+            QueuedMessage m = it.next();
+            if (m.consumer == c) {
+                it.remove();
+                back.add(m);
+            }
+        }
+        withoutDispatch(() -> back.forEach(m -> {
+            release(m);
+            requeue(m, 0);
+        }));
+        dispatch();
+        if (options.expiryMillis() > 0) {
+            armTimer(engine.now() + options.expiryMillis());
+        }
+        return true;
+    }
+
+    void resume(long consumerId) {
+        ConsumerState c = consumer(consumerId);
+        if (c != null) {
+            c.paused = false;
+            dispatch();
+        }
+    }
+
+    private ConsumerState consumer(long id) {
+        for (ConsumerState c : consumers) {
+            if (c.id == id) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void withoutDispatch(Runnable r) {
+        boolean was = dispatching;
+        dispatching = true;
+        try {
+            r.run();
+        } finally {
+            dispatching = was;
+        }
+    }
+
+    void dispatch() {
+        if (dispatching) {
+            dispatchAgain = true;
+            return;
+        }
+        dispatching = true;
+        try {
+            do {
+                dispatchAgain = false;
+                dispatchOnce();
+            } while (dispatchAgain);
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    private void dispatchOnce() {
+        long now = engine.now();
+        while (!redeliver.isEmpty() || !ready.isEmpty()) {
+            ConsumerState c = nextConsumerWithCredit();
+            if (c == null) {
+                return;
+            }
+            QueuedMessage m = redeliver.pollFirst();
+            if (m == null) {
+                m = ready.pollFirst();
+            }
+            takeFromDepth(m);
+            if (isExpired(m, now)) {
+                deadLetter(m, DeadLetterReason.EXPIRED);
+                continue;
+            }
+            deliver(c, m, now);
+        }
+    }
+
+    private ConsumerState nextConsumerWithCredit() {
+        int n = consumers.size();
+        for (int i = 0; i < n; i++) {
+            int k = (nextConsumer + i) % n;
+            ConsumerState c = consumers.get(k);
+            if (!c.paused && (options.noAck() || c.unacked < c.prefetch)) {
+                nextConsumer = (k + 1) % n;
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void deliver(ConsumerState c, QueuedMessage m, long now) {
+        m.deliveryCount++;
+        long token = engine.nextToken();
+        m.token = token;
+        m.state = QueuedMessage.UNACKED;
+        m.consumer = options.noAck() ? null : c;
+        m.deadlineMillis = options.ackTimeoutMillis() > 0 ? now + options.ackTimeoutMillis() : Long.MAX_VALUE;
+        if (!options.noAck()) {
+            unacked.put(token, m);
+            c.unacked++;
+        }
+        Delivery d = new Delivery(name, c.id, token, m.offset, m.deliveryCount, m.publishedAtMillis, m.subject,
+                m.headers, m.payload, m.deadLetter);
+        boolean taken = false;
+        try {
+            taken = c.consumer.deliver(d);
+        } finally {
+            if (!taken && m.state == QueuedMessage.UNACKED && m.token == token) {
+                // Not taken (or deliver threw): the message goes back to the head, uncounted.
+                if (!options.noAck()) {
+                    unacked.remove(token);
+                }
+                release(m);
+                m.deliveryCount--;
+                m.state = QueuedMessage.READY;
+                redeliver.addFirst(m);
+                depth++;
+                depthBytes += m.bytes;
+                c.paused = true;
+            }
+        }
+        if (!taken) {
+            return;
+        }
+        delivered++;
+        if (m.deliveryCount > 1) {
+            redelivered++;
+        }
+        if (options.noAck()) {
+            if (m.state == QueuedMessage.UNACKED && m.token == token) {
+                m.consumer = null;
+                acked++;
+                settle(m);
+            }
+            return;
+        }
+        if (settlements != null && m.state == QueuedMessage.UNACKED) {
+            settlements.delivered(m.offset, m.deliveryCount);
+            armTimer(now + HOUSEKEEPING_INTERVAL_MILLIS);
+        }
+        if (m.deadlineMillis != Long.MAX_VALUE) {
+            armTimer(m.deadlineMillis);
+        }
+    }
+
+    private void release(QueuedMessage m) {
+        if (m.consumer != null) {
+            m.consumer.unacked--;
+            m.consumer = null;
+        }
+    }
+
+    private void takeFromDepth(QueuedMessage m) {
+        depth--;
+        depthBytes -= m.bytes;
+    }
+
+    private boolean isExpired(QueuedMessage m, long now) {
+        return options.messageTtlMillis() > 0 && now - m.publishedAtMillis >= options.messageTtlMillis();
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    private QueuedMessage takeUnacked(long token) {
+        QueuedMessage m = unacked.remove(token);
+        if (m == null) {
+            if (engine.wasIssued(token)) {
+                throw new QueueException(ErrorCode.STALE_DELIVERY, "queue '" + name + "': delivery token " + token
+                        + " is stale: that delivery timed out and was redelivered, or was already settled");
+            }
+            throw new QueueException(ErrorCode.UNKNOWN_DELIVERY, "queue '" + name + "': delivery token " + token
+                    + " was never issued");
+        }
+        release(m);
+        return m;
+    }
+
+    void ack(long token) {
+        QueuedMessage m = takeUnacked(token);
+        acked++;
+        settle(m);
+        dispatch();
+    }
+
+    void nack(long token, long delayMillis) {
+        if (delayMillis < 0 || delayMillis > engine.limits().maxNackDelayMillis()) {
+            throw new QueueException(ErrorCode.BAD_QUEUE_OPTIONS, "nack delay " + delayMillis + " ms outside 0.."
+                    + engine.limits().maxNackDelayMillis());
+        }
+        QueuedMessage m = takeUnacked(token);
+        requeue(m, delayMillis);
+        dispatch();
+    }
+
+    void reject(long token) {
+        QueuedMessage m = takeUnacked(token);
+        deadLetter(m, DeadLetterReason.REJECTED);
+        dispatch();
+    }
+
+    /** Puts a taken-back delivery back in line, or dead-letters it when expired or over max deliveries. */
+    private void requeue(QueuedMessage m, long delayMillis) {
+        long now = engine.now();
+        if (isExpired(m, now)) {
+            deadLetter(m, DeadLetterReason.EXPIRED);
+        } else if (options.maxDeliveries() > 0 && m.deliveryCount >= options.maxDeliveries()) {
+            deadLetter(m, DeadLetterReason.MAX_DELIVERIES);
+        } else if (delayMillis > 0) {
+            m.state = QueuedMessage.DELAYED;
+            m.dueAtMillis = now + delayMillis;
+            delayed.add(m);
+            depth++;
+            depthBytes += m.bytes;
+            armTimer(m.dueAtMillis);
+        } else {
+            m.state = QueuedMessage.READY;
+            redeliver.addLast(m);
+            depth++;
+            depthBytes += m.bytes;
+        }
+    }
+
+    private void deadLetter(QueuedMessage m, DeadLetterReason reason) {
+        deadLettered++;
+        if (reason == DeadLetterReason.EXPIRED) {
+            expired++;
+        }
+        if (options.deadLetterQueue() == null) {
+            settle(m);
+        } else {
+            m.state = QueuedMessage.TRANSFER;
+            m.deathReason = reason;
+            outbox.add(m);
+        }
+    }
+
+    /** Messages handed to another queue since the last call; the engine sends them after releasing the lock. */
+    List<QueuedMessage> takeOutbox() {
+        if (outbox.isEmpty()) {
+            return List.of();
+        }
+        List<QueuedMessage> out = new ArrayList<>(outbox);
+        outbox.clear();
+        return out;
+    }
+
+    /** The other queue confirmed its copy: settle ours. */
+    void settleTransferred(QueuedMessage m) {
+        if (m.state == QueuedMessage.TRANSFER && !closed) {
+            settle(m);
+        }
+    }
+
+    /** The other queue refused a redriven copy: the message goes back in line here. */
+    void untransfer(QueuedMessage m) {
+        if (m.state == QueuedMessage.TRANSFER && !closed) {
+            m.state = QueuedMessage.READY;
+            redeliver.addLast(m);
+            depth++;
+            depthBytes += m.bytes;
+            dispatch();
+        }
+    }
+
+    private void settle(QueuedMessage m) {
+        m.state = QueuedMessage.SETTLED;
+        m.payload = null;
+        m.headers = null;
+        if (log == null) {
+            return;
+        }
+        settlements.settled(m.offset);
+        while (!live.isEmpty() && live.peekFirst().state == QueuedMessage.SETTLED) {
+            live.pollFirst();
+        }
+        lowWatermark = live.isEmpty() ? log.endOffset() : live.peekFirst().offset;
+        armTimer(engine.now() + HOUSEKEEPING_INTERVAL_MILLIS);
+    }
+
+    /** Removes every ready and delayed message (not unacked ones); returns how many. */
+    long purge() {
+        checkOpen();
+        long n = 0;
+        for (ArrayDeque<QueuedMessage> d : List.of(redeliver, ready)) {
+            for (QueuedMessage m; (m = d.pollFirst()) != null; n++) {
+                takeFromDepth(m);
+                settle(m);
+            }
+        }
+        for (QueuedMessage m; (m = delayed.poll()) != null; n++) {
+            takeFromDepth(m);
+            settle(m);
+        }
+        dropped += n;
+        return n;
+    }
+
+    /** Takes every ready or delayed dead letter out of line for a redrive; they are in TRANSFER afterwards. */
+    List<QueuedMessage> takeForRedrive() {
+        checkOpen();
+        List<QueuedMessage> out = new ArrayList<>();
+        for (ArrayDeque<QueuedMessage> d : List.of(redeliver, ready)) {
+            for (Iterator<QueuedMessage> it = d.iterator(); it.hasNext(); ) {
+                QueuedMessage m = it.next();
+                if (m.deadLetter != null) {
+                    it.remove();
+                    out.add(m);
+                }
+            }
+        }
+        for (Iterator<QueuedMessage> it = delayed.iterator(); it.hasNext(); ) {
+            QueuedMessage m = it.next();
+            if (m.deadLetter != null) {
+                it.remove();
+                out.add(m);
+            }
+        }
+        out.sort(Comparator.comparingLong(m -> m.offset));
+        for (QueuedMessage m : out) {
+            takeFromDepth(m);
+            m.state = QueuedMessage.TRANSFER;
+        }
+        return out;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new QueueException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' was deleted");
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    private void armTimer(long atMillis) {
+        if (closed || atMillis >= timerAtMillis) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel();
+        }
+        timerAtMillis = atMillis;
+        timer = engine.scheduler().schedule(Math.max(0, atMillis - engine.now()), () -> engine.onTimer(this));
+    }
+
+    void cancelTimer() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+        timerAtMillis = Long.MAX_VALUE;
+    }
+
+    /** Runs everything due: ack timeouts, nack delays, TTL, queue expiry, housekeeping; then re-arms. */
+    void onTimer() {
+        timer = null;
+        timerAtMillis = Long.MAX_VALUE;
+        if (closed) {
+            return;
+        }
+        long now = engine.now();
+        withoutDispatch(() -> {
+            List<QueuedMessage> due = new ArrayList<>();
+            for (Iterator<QueuedMessage> it = unacked.values().iterator(); it.hasNext(); ) {
+                QueuedMessage m = it.next();
+                if (m.deadlineMillis > now) {
+                    break;
+                }
+                it.remove();
+                due.add(m);
+            }
+            for (QueuedMessage m : due) {
+                release(m);
+                requeue(m, 0);
+            }
+            while (!delayed.isEmpty() && delayed.peek().dueAtMillis <= now) {
+                QueuedMessage m = delayed.poll();
+                takeFromDepth(m);
+                requeue(m, 0);
+            }
+            if (options.messageTtlMillis() > 0) {
+                for (Iterator<QueuedMessage> it = redeliver.iterator(); it.hasNext(); ) {
+                    QueuedMessage m = it.next();
+                    if (isExpired(m, now)) {
+                        it.remove();
+                        takeFromDepth(m);
+                        deadLetter(m, DeadLetterReason.EXPIRED);
+                    }
+                }
+                while (!ready.isEmpty() && isExpired(ready.peekFirst(), now)) {
+                    QueuedMessage m = ready.pollFirst();
+                    takeFromDepth(m);
+                    deadLetter(m, DeadLetterReason.EXPIRED);
+                }
+            }
+        });
+        dispatch();
+        housekeeping();
+        if (options.expiryMillis() > 0 && consumers.isEmpty()
+                && now - lastUsedMillis >= options.expiryMillis()) {
+            expiredQueue = true;
+            return;
+        }
+        armTimer(nextDeadline(now));
+    }
+
+    private long nextDeadline(long now) {
+        long at = Long.MAX_VALUE;
+        if (!unacked.isEmpty()) {
+            at = Math.min(at, unacked.values().iterator().next().deadlineMillis);
+        }
+        if (!delayed.isEmpty()) {
+            at = Math.min(at, delayed.peek().dueAtMillis);
+        }
+        if (options.messageTtlMillis() > 0) {
+            for (QueuedMessage m : redeliver) {
+                at = Math.min(at, m.publishedAtMillis + options.messageTtlMillis());
+            }
+            if (!ready.isEmpty()) {
+                at = Math.min(at, ready.peekFirst().publishedAtMillis + options.messageTtlMillis());
+            }
+        }
+        if (options.expiryMillis() > 0 && consumers.isEmpty()) {
+            at = Math.min(at, lastUsedMillis + options.expiryMillis());
+        }
+        if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore)) {
+            at = Math.min(at, now + HOUSEKEEPING_INTERVAL_MILLIS);
+        }
+        return at;
+    }
+
+    /** Writes buffered settlement records, deletes fully settled segments, checkpoints when due. */
+    void housekeeping() {
+        if (log == null) {
+            return;
+        }
+        try {
+            settlements.flush();
+            if (lowWatermark > deletedBefore) {
+                log.deleteSegmentsBefore(lowWatermark);
+                deletedBefore = lowWatermark;
+            }
+            if (settlements.checkpointDue(live.size())) {
+                checkpoint();
+            }
+        } catch (IOException | StorageException e) {
+            // Retried at the next housekeeping; acks stay buffered meanwhile (docs/queues.md, "Failures").
+            engine.reportHousekeepingFailure(this, e);
+        }
+    }
+
+    /** Writes the live state as a new settlement generation (O(live messages)). */
+    private void checkpoint() throws IOException {
+        SettlementLog.Checkpoint cp = settlements.beginCheckpoint(lowWatermark);
+        try {
+            for (QueuedMessage m : live) {
+                if (m.state == QueuedMessage.SETTLED) {
+                    cp.settled(m.offset);
+                } else if (m.deliveryCount > 0) {
+                    cp.delivered(m.offset, m.deliveryCount);
+                }
+            }
+        } catch (IOException e) {
+            cp.abort();
+            throw e;
+        }
+        cp.commit();
+    }
+
+    // ---------------------------------------------------------------- close and info
+
+    /** Stops the queue: cancels consumers and timers; on a clean close checkpoints so acks survive. */
+    void close(QueueException reason, boolean checkpoint) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cancelTimer();
+        for (ConsumerState c : List.copyOf(consumers)) {
+            c.consumer.cancelled(reason);
+        }
+        consumers.clear();
+        if (log != null) {
+            try {
+                if (checkpoint) {
+                    settlements.flush();
+                    checkpoint();
+                }
+            } catch (IOException e) {
+                engine.reportHousekeepingFailure(this, e);
+            } finally {
+                try {
+                    settlements.close();
+                } catch (IOException e) {
+                    engine.reportHousekeepingFailure(this, e);
+                }
+                try {
+                    log.close();
+                } catch (StorageException e) {
+                    engine.reportHousekeepingFailure(this, e);
+                }
+            }
+        }
+    }
+
+    QueueInfo info() {
+        return new QueueInfo(name, options, bindings.stream().map(SubjectPattern::pattern).toList(), depth,
+                depthBytes, unacked.size(), consumers.size(), published, delivered, redelivered, acked,
+                deadLettered, expired, dropped, failure, engine.now());
+    }
+
+    long lowWatermark() {
+        return lowWatermark;
+    }
+
+    long logStartOffset() {
+        return log == null ? 0 : log.startOffset();
+    }
+}

@@ -1,0 +1,305 @@
+package tern.queue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import tern.storage.FileChannelFactory;
+
+/**
+ * The per-queue settlement log (docs/queues.md, "On disk"): which offsets above the low watermark are settled and
+ * how often each live message was delivered. A file {@code settlements-<generation>.log} of fixed 20-byte records:
+ *
+ * <pre>
+ *  0       4      5         8            12                20
+ *  +-------+------+---------+------------+-----------------+
+ *  | crc32c| type | 0 0 0   | value i32  | offset i64      |   little endian; crc32c over bytes 4..19
+ *  +-------+------+---------+------------+-----------------+
+ *  type 1 CHECKPOINT  offset = low watermark (every offset below is settled); always the first record
+ *  type 2 SETTLED     offset = a settled message (acked, dead-lettered, expired, dropped, purged)
+ *  type 3 DELIVERED   offset = a message, value = its delivery count
+ * </pre>
+ *
+ * Records are buffered and written in batches (never one write per ack) and fsynced only at checkpoints and close;
+ * a lost tail only means redelivery (at-least-once). Reading stops at the first short or bad record. A checkpoint
+ * writes a new generation holding only the live state (so recovery reads O(unsettled), not history), fsyncs it,
+ * then deletes the old generation.
+ */
+final class SettlementLog implements AutoCloseable {
+    static final int RECORD_BYTES = 20;
+    static final byte CHECKPOINT = 1;
+    static final byte SETTLED = 2;
+    static final byte DELIVERED = 3;
+    private static final String PREFIX = "settlements-";
+    private static final String SUFFIX = ".log";
+    /** Write the buffer once it holds this many bytes. */
+    private static final int BATCH_BYTES = 64 << 10;
+
+    /** The state read at open. */
+    static final class Recovered {
+        long lowWatermark;
+        final Set<Long> settled = new HashSet<>();
+        final Map<Long, Integer> deliveryCounts = new HashMap<>();
+    }
+
+    private final Path dir;
+    private final FileChannelFactory files;
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer buffer = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private FileChannel channel;
+    private long generation;
+    private long position;
+    private long recordsSinceCheckpoint;
+
+    private SettlementLog(Path dir, FileChannelFactory files) {
+        this.dir = dir;
+        this.files = files;
+    }
+
+    /** Opens the newest valid generation (deleting older ones) and reads its state into recovered. */
+    static SettlementLog open(Path dir, FileChannelFactory files, Recovered recovered) throws IOException {
+        SettlementLog log = new SettlementLog(dir, files);
+        long newest = -1;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                long g = Long.parseLong(n.substring(PREFIX.length(), n.length() - SUFFIX.length()));
+                if (g > newest && log.readGeneration(g, new Recovered())) {
+                    newest = g;
+                }
+            }
+        }
+        if (newest >= 0) {
+            log.readGeneration(newest, recovered);
+        }
+        log.generation = newest;
+        return log;
+    }
+
+    /** Reads one generation into r; false when its first record is not a valid CHECKPOINT. */
+    private boolean readGeneration(long g, Recovered r) throws IOException {
+        Path p = dir.resolve(PREFIX + g + SUFFIX);
+        try (FileChannel ch = files.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = 0;
+            boolean first = true;
+            while (true) {
+                b.clear();
+                int n = ch.read(b, pos);
+                if (n < RECORD_BYTES) {
+                    return !first;
+                }
+                b.flip();
+                while (b.remaining() >= RECORD_BYTES) {
+                    int start = b.position();
+                    int stored = b.getInt(start);
+                    crc.reset();
+                    crc.update(b.array(), start + 4, RECORD_BYTES - 4);
+                    byte type = b.get(start + 4);
+                    if ((int) crc.getValue() != stored || first && type != CHECKPOINT) {
+                        return !first;
+                    }
+                    int value = b.getInt(start + 8);
+                    long offset = b.getLong(start + 12);
+                    if (type == CHECKPOINT) {
+                        r.lowWatermark = offset;
+                    } else if (type == SETTLED) {
+                        r.settled.add(offset);
+                        r.deliveryCounts.remove(offset);
+                    } else if (type == DELIVERED) {
+                        if (!r.settled.contains(offset)) {
+                            r.deliveryCounts.put(offset, value);
+                        }
+                    } else {
+                        return !first;
+                    }
+                    first = false;
+                    b.position(start + RECORD_BYTES);
+                    pos += RECORD_BYTES;
+                }
+            }
+        }
+    }
+
+    void settled(long offset) {
+        put(SETTLED, 0, offset);
+    }
+
+    void delivered(long offset, int count) {
+        put(DELIVERED, count, offset);
+    }
+
+    long recordsSinceCheckpoint() {
+        return recordsSinceCheckpoint;
+    }
+
+    boolean hasBuffered() {
+        return buffer.position() > 0;
+    }
+
+    private void put(byte type, int value, long offset) {
+        if (buffer.remaining() < RECORD_BYTES) {
+            try {
+                flush();
+            } catch (IOException e) {
+                // Disk full or I/O error: keep the records and retry at the next flush (docs/queues.md).
+                ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN);
+                buffer.flip();
+                bigger.put(buffer);
+                buffer = bigger;
+            }
+        }
+        encode(buffer, type, value, offset);
+        recordsSinceCheckpoint++;
+    }
+
+    private void encode(ByteBuffer b, byte type, int value, long offset) {
+        int start = b.position();
+        b.putInt(0).put(type).put((byte) 0).put((byte) 0).put((byte) 0).putInt(value).putLong(offset);
+        crc.reset();
+        crc.update(b.array(), b.arrayOffset() + start + 4, RECORD_BYTES - 4);
+        b.putInt(start, (int) crc.getValue());
+    }
+
+    /** Writes buffered records to the file (no fsync). On failure the records stay buffered. */
+    void flush() throws IOException {
+        if (buffer.position() == 0 || channel == null) {
+            return;
+        }
+        buffer.flip();
+        long batchStart = position;
+        try {
+            while (buffer.hasRemaining()) {
+                position += channel.write(buffer, position);
+            }
+            buffer.clear();
+        } catch (IOException e) {
+            // Keep the whole batch and rewrite it from its start next time, over any partial bytes.
+            position = batchStart;
+            buffer.position(0);
+            buffer.compact();
+            throw e;
+        }
+    }
+
+    /** Whether a checkpoint is due: enough records that recovery would read more than twice the live state. */
+    boolean checkpointDue(long liveMessages) {
+        return recordsSinceCheckpoint > Math.max(65_536, 4 * liveMessages);
+    }
+
+    /**
+     * Starts a new generation holding exactly the given state, fsyncs it and its directory, then deletes the old
+     * generation. The live state is streamed by the caller through {@link Checkpoint#add}.
+     */
+    Checkpoint beginCheckpoint(long lowWatermark) throws IOException {
+        long g = generation + 1;
+        Path p = dir.resolve(PREFIX + g + SUFFIX);
+        FileChannel ch = files.open(p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE, StandardOpenOption.READ);
+        return new Checkpoint(g, ch, lowWatermark);
+    }
+
+    /** A checkpoint being written. */
+    final class Checkpoint {
+        private final long newGeneration;
+        private final FileChannel ch;
+        private final ByteBuffer b = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private long pos;
+        private long records;
+
+        private Checkpoint(long newGeneration, FileChannel ch, long lowWatermark) {
+            this.newGeneration = newGeneration;
+            this.ch = ch;
+            encode(b, CHECKPOINT, 0, lowWatermark);
+        }
+
+        void settled(long offset) throws IOException {
+            add(SETTLED, 0, offset);
+        }
+
+        void delivered(long offset, int count) throws IOException {
+            add(DELIVERED, count, offset);
+        }
+
+        private void add(byte type, int value, long offset) throws IOException {
+            if (b.remaining() < RECORD_BYTES) {
+                write();
+            }
+            encode(b, type, value, offset);
+            records++;
+        }
+
+        private void write() throws IOException {
+            b.flip();
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+            b.clear();
+        }
+
+        /** Makes the new generation current; on failure the old one stays current and the new file is removed. */
+        void commit() throws IOException {
+            try {
+                write();
+                ch.force(false);
+                syncDirectory();
+            } catch (IOException e) {
+                abort();
+                throw e;
+            }
+            FileChannel old = channel;
+            long oldGeneration = generation;
+            channel = ch;
+            generation = newGeneration;
+            position = pos;
+            buffer.clear();
+            recordsSinceCheckpoint = records;
+            if (old != null) {
+                old.close();
+            }
+            if (oldGeneration >= 0) {
+                Files.deleteIfExists(dir.resolve(PREFIX + oldGeneration + SUFFIX));
+            }
+        }
+
+        void abort() {
+            try {
+                ch.close();
+                Files.deleteIfExists(dir.resolve(PREFIX + newGeneration + SUFFIX));
+            } catch (IOException ignored) {
+                // Best effort: a stray newer generation without a valid checkpoint is ignored at open.
+            }
+        }
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel d = files.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /** Flushes and fsyncs (close path). */
+    void sync() throws IOException {
+        flush();
+        if (channel != null) {
+            channel.force(false);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
+    }
+}
