@@ -1,0 +1,207 @@
+package tern.broker;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import tern.protocol.Limits;
+
+/**
+ * Everything a {@link TernBroker} needs to start. Immutable; change with the {@code with...} methods.
+ * {@link #load} reads the same settings from a file, the environment and flags (see
+ * docs/configuration.md for every key).
+ *
+ * @param host             interface to bind; 127.0.0.1 by default because the broker has no
+ *                         authentication yet: set 0.0.0.0 deliberately to accept remote clients
+ * @param port             TCP port; 0 picks a free port ({@link TernBroker#port()} tells which)
+ * @param dataDir          directory for persistent data (reserved for the storage log)
+ * @param limits           the per-connection and per-server bounds, sent to clients in WELCOME
+ * @param eventLoopThreads I/O threads serving connections (on 2 cores one loop measured fastest)
+ * @param drainTimeout     how long {@link TernBroker#close()} lets clients finish after GOAWAY
+ */
+public record BrokerConfig(String host, int port, Path dataDir, Limits limits, int eventLoopThreads,
+                           Duration drainTimeout) {
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 7420;
+    public static final Path DEFAULT_DATA_DIR = Path.of("data");
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    /** Most event loop threads a broker accepts. */
+    public static final int MAX_EVENT_LOOP_THREADS = 256;
+    /** Prefix of the environment variables {@link #load} reads: TERN_ + the key in upper case. */
+    public static final String ENV_PREFIX = "TERN_";
+
+    /** Every key accepted in a config file, in the environment (as TERN_KEY) and as a flag override. */
+    public static final List<String> KEYS = List.of(
+            "host", "port", "data", "event_loop_threads", "drain_timeout_ms",
+            "max_frame_bytes", "max_pre_auth_frame_bytes", "max_subject_bytes", "max_subject_tokens",
+            "max_headers", "max_subscriptions", "max_connections", "max_pending_bytes", "max_pending_messages",
+            "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms");
+
+    public BrokerConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host is blank");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " outside 0..65535");
+        }
+        if (eventLoopThreads < 1 || eventLoopThreads > MAX_EVENT_LOOP_THREADS) {
+            throw new IllegalArgumentException("eventLoopThreads " + eventLoopThreads + " outside 1.."
+                    + MAX_EVENT_LOOP_THREADS);
+        }
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout " + drainTimeout + " is negative");
+        }
+    }
+
+    /** 127.0.0.1:7420, data in ./data, {@link Limits#DEFAULT}, one event loop, 5 s drain. */
+    public static BrokerConfig defaults() {
+        return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, Limits.DEFAULT, 1, DEFAULT_DRAIN_TIMEOUT);
+    }
+
+    public BrokerConfig withHost(String v) {
+        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout);
+    }
+
+    public BrokerConfig withPort(int v) {
+        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout);
+    }
+
+    public BrokerConfig withDataDir(Path v) {
+        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout);
+    }
+
+    public BrokerConfig withLimits(Limits v) {
+        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout);
+    }
+
+    public BrokerConfig withEventLoopThreads(int v) {
+        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout);
+    }
+
+    public BrokerConfig withDrainTimeout(Duration v) {
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v);
+    }
+
+    /**
+     * Builds a config from {@link #defaults()}, then the file (java.util.Properties {@code key = value};
+     * may be null), then environment variables {@code TERN_<KEY>} (other variables are ignored), then
+     * overrides (flags; same keys as the file). Later sources win. An unknown key in the file or the
+     * overrides, or a bad value anywhere, throws IllegalArgumentException naming the key and its source.
+     */
+    public static BrokerConfig load(Path file, Map<String, String> env, Map<String, String> overrides) {
+        Map<String, Setting> settings = new LinkedHashMap<>();
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage(), e);
+            }
+            List<String> names = new ArrayList<>(p.stringPropertyNames());
+            Collections.sort(names);
+            for (String key : names) {
+                put(settings, key, p.getProperty(key), "file " + file);
+            }
+        }
+        if (env != null) {
+            for (String key : KEYS) {
+                String var = ENV_PREFIX + key.toUpperCase(Locale.ROOT);
+                String value = env.get(var);
+                if (value != null) {
+                    put(settings, key, value, "environment " + var);
+                }
+            }
+        }
+        if (overrides != null) {
+            for (Map.Entry<String, String> e : overrides.entrySet()) {
+                put(settings, e.getKey(), e.getValue(), "flag " + e.getKey());
+            }
+        }
+        return fromSettings(settings);
+    }
+
+    private record Setting(String value, String source) {
+    }
+
+    private static void put(Map<String, Setting> settings, String key, String value, String source) {
+        String k = key.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        if (!KEYS.contains(k)) {
+            throw new IllegalArgumentException("unknown config key '" + key + "' (from " + source
+                    + "); known keys: " + String.join(", ", KEYS));
+        }
+        settings.put(k, new Setting(Objects.requireNonNull(value, key).trim(), source));
+    }
+
+    private static BrokerConfig fromSettings(Map<String, Setting> s) {
+        BrokerConfig d = defaults();
+        Limits l = Limits.DEFAULT;
+        int maxFrameBytes = intOf(s, "max_frame_bytes", l.maxFrameBytes());
+        Limits limits;
+        try {
+            limits = new Limits(
+                    maxFrameBytes,
+                    intOf(s, "max_pre_auth_frame_bytes", Math.min(l.maxPreAuthFrameBytes(), maxFrameBytes)),
+                    intOf(s, "max_subject_bytes", l.maxSubjectBytes()),
+                    intOf(s, "max_subject_tokens", l.maxSubjectTokens()),
+                    intOf(s, "max_headers", l.maxHeaders()),
+                    intOf(s, "max_subscriptions", l.maxSubscriptions()),
+                    intOf(s, "max_connections", l.maxConnections()),
+                    longOf(s, "max_pending_bytes", Math.max(l.maxPendingBytes(), maxFrameBytes)),
+                    intOf(s, "max_pending_messages", l.maxPendingMessages()),
+                    millisOf(s, "handshake_timeout_ms", l.handshakeTimeout()),
+                    millisOf(s, "ping_interval_ms", l.pingInterval()),
+                    millisOf(s, "idle_timeout_ms", l.idleTimeout()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid limits: " + e.getMessage(), e);
+        }
+        String host = s.containsKey("host") ? s.get("host").value() : d.host();
+        Path data = s.containsKey("data") ? Path.of(s.get("data").value()) : d.dataDir();
+        try {
+            return new BrokerConfig(host, intOf(s, "port", d.port()), data, limits,
+                    intOf(s, "event_loop_threads", d.eventLoopThreads()),
+                    millisOf(s, "drain_timeout_ms", d.drainTimeout()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid config: " + e.getMessage(), e);
+        }
+    }
+
+    private static long longOf(Map<String, Setting> s, String key, long fallback) {
+        Setting v = s.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(v.value().replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("config key '" + key + "' (from " + v.source() + "): '" + v.value()
+                    + "' is not an integer");
+        }
+    }
+
+    private static int intOf(Map<String, Setting> s, String key, int fallback) {
+        long v = longOf(s, key, fallback);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("config key '" + key + "' (from " + s.get(key).source() + "): " + v
+                    + " does not fit a 32-bit integer");
+        }
+        return (int) v;
+    }
+
+    private static Duration millisOf(Map<String, Setting> s, String key, Duration fallback) {
+        return Duration.ofMillis(longOf(s, key, fallback.toMillis()));
+    }
+}
