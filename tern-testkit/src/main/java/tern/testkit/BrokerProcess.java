@@ -112,10 +112,14 @@ public final class BrokerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** SIGKILL: no shutdown hook, no flush, no goodbye. */
-    public void kill() throws InterruptedException {
+    /** SIGKILL: no shutdown hook, no flush, no goodbye. Waits until the process is gone. */
+    public void kill() {
         process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** SIGTERM: the broker's graceful shutdown; returns the exit code. */
@@ -130,7 +134,7 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
             kill();
         }
