@@ -27,7 +27,7 @@ public record ConnectOptions(String host, int port, String name, Duration connec
                              ConnectionListener listener, int writeBufferBytes, int readBufferBytes,
                              int maxFrameBytes, int dispatchQueueMessages) {
     /** Port used when none is given. */
-    public static final int DEFAULT_PORT = 4222;
+    public static final int DEFAULT_PORT = 7420;
     /** Smallest write and read buffer: room for a handful of ordinary frames. */
     public static final int MIN_BUFFER_BYTES = 4096;
 

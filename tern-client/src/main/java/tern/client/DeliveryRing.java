@@ -30,7 +30,7 @@ final class DeliveryRing {
     private long headCache;
 
     DeliveryRing(int capacity) {
-        int size = Integer.highestOneBit(Math.max(2, capacity - 1)) << 1;
+        int size = capacity <= 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
         targets = new Object[size];
         items = new Object[size];
         mask = size - 1;
