@@ -1,0 +1,28 @@
+package tern.cli.bench;
+
+/** The whole-system workloads {@code tern bench} runs; defaults are the house workloads. */
+public enum Workload {
+    /** One publisher, one subscriber: delivered msgs/s at the subscriber and published msgs/s. */
+    PUBSUB(1_000_000, 128, 0, 1),
+    /** One publisher, K subscribers on separate connections: aggregate deliveries/s. */
+    FANOUT(500_000, 128, 0, 4),
+    /** Sequential request/reply round trips: rate and latency percentiles. */
+    REQREP(100_000, 64, 20_000, 1);
+
+    final long defaultMsgs;
+    final int defaultSize;
+    final long defaultWarmup;
+    final int defaultSubs;
+
+    Workload(long defaultMsgs, int defaultSize, long defaultWarmup, int defaultSubs) {
+        this.defaultMsgs = defaultMsgs;
+        this.defaultSize = defaultSize;
+        this.defaultWarmup = defaultWarmup;
+        this.defaultSubs = defaultSubs;
+    }
+
+    /** The lower-case name used on the command line and in RESULT lines. */
+    public String id() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
