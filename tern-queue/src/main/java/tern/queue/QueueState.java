@@ -22,6 +22,7 @@ import tern.storage.StorageException;
 final class QueueState {
     /** How soon buffered settlement records are written and acked segments deleted. */
     static final long HOUSEKEEPING_INTERVAL_MILLIS = 50;
+    private static final byte[] NONE = new byte[0];
 
     final QueueEngine engine;
     final String name;
@@ -90,6 +91,14 @@ final class QueueState {
         long from = Math.max(r.lowWatermark, log.startOffset());
         for (long o = from; o < end; o++) {
             if (r.settled.contains(o)) {
+                if (!live.isEmpty()) {
+                    // Behind an unsettled message: keep the fact for the next checkpoint, without the payload.
+                    QueuedMessage placeholder = new QueuedMessage(o, 0, "", NONE, NONE, null, 0);
+                    placeholder.state = QueuedMessage.SETTLED;
+                    placeholder.headers = null;
+                    placeholder.payload = null;
+                    live.addLast(placeholder);
+                }
                 continue;
             }
             Integer count = r.deliveryCounts.get(o);
