@@ -17,7 +17,7 @@ import tern.protocol.SlowConsumerPolicy;
 class PubSubTest extends BrokerTestBase {
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void handshakeReturnsWelcomeWithServerLimits() throws Exception {
         start();
         try (RawClient c = RawClient.connect(broker.port())) {
@@ -32,7 +32,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void clientMayAskForSmallerFrames() throws Exception {
         start();
         try (RawClient c = RawClient.connect(broker.port())) {
@@ -43,7 +43,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void subscriberGetsPublishWithReplyHeadersAndPayloadUnchanged() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -57,7 +57,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void largeMessagesAreForwardedWhole() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -77,7 +77,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void wildcardsMatchOneTokenAndTheRest() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -100,7 +100,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void connectionWithTwoMatchingSubscriptionsGetsTwoMessages() throws Exception {
         start();
         try (RawClient c = RawClient.open(broker.port())) {
@@ -113,7 +113,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(15)
+    @Timeout(30)
     void queueGroupDeliversEachMessageOnceAcrossTheGroup() throws Exception {
         start();
         try (RawClient a = RawClient.open(broker.port()); RawClient b = RawClient.open(broker.port());
@@ -144,7 +144,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void unsubscribeAfterNDeliversExactlyN() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -164,7 +164,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void unsubscribeStopsDelivery() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -181,7 +181,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void requestReplyAndNoResponders() throws Exception {
         start();
         try (RawClient requester = RawClient.open(broker.port()); RawClient responder = RawClient.open(broker.port())) {
@@ -204,7 +204,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void pingIsAnsweredWithPongOfSameIdAndAckedPublishGetsOk() throws Exception {
         start();
         try (RawClient c = RawClient.open(broker.port())) {
@@ -218,7 +218,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void framesPackedInOneWriteAndSplitByteByByteAreAllProcessed() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.connect(broker.port())) {
@@ -249,7 +249,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(30)
     void statsCountMessagesAndBytes() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {
@@ -272,7 +272,7 @@ class PubSubTest extends BrokerTestBase {
     }
 
     @Test
-    @Timeout(15)
+    @Timeout(30)
     void subscribersOnAnotherEventLoopGetMessages() throws Exception {
         start(BrokerConfig.defaults().withPort(0).withEventLoopThreads(2));
         List<RawClient> subs = new ArrayList<>();

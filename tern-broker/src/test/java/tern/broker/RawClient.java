@@ -27,7 +27,7 @@ public final class RawClient implements AutoCloseable {
 
     private RawClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new DataInputStream(socket.getInputStream());
+        this.in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 64 << 10));
         this.out = socket.getOutputStream();
     }
 
