@@ -3,7 +3,7 @@
 #   bench/compare.sh --workloads W1,W2,W3 --targets tern,nats --runs 3
 #   bench/compare.sh --workloads W4 --targets nats,rabbitmq
 #   bench/compare.sh --help
-# Builds tern-peers (profile "peers", not in the default reactor), installs missing peers from Debian's
+# Builds tern-peers (profile "peers", not in the default reactor; other modules' tests are not compiled), installs missing peers from Debian's
 # packages, then runs tern.peers.Compare in one client JVM. Extra JVM options for that client JVM:
 # TERN_PEERS_JAVA_OPTS (default "-Xms1g -Xmx1g -XX:+AlwaysPreTouch"). MAVEN_OPTS/-o: set TERN_PEERS_MVN_ARGS.
 set -euo pipefail
@@ -33,8 +33,8 @@ if ((${#need[@]})); then
 fi
 
 # shellcheck disable=SC2086
-mvn -B -q ${TERN_PEERS_MVN_ARGS:-} -Ppeers -pl tern-peers -am package -DskipTests >&2
+mvn -B -q ${TERN_PEERS_MVN_ARGS:-} -Ppeers -pl tern-peers -am package -Dmaven.test.skip=true >&2
 
-cp="tern-peers/target/classes:$(cat tern-peers/target/classpath.txt)"
+cp="$PWD/tern-peers/target/classes:$(cat tern-peers/target/classpath.txt)"
 # shellcheck disable=SC2086
 exec java ${TERN_PEERS_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch} -cp "$cp" tern.peers.Compare "$@"

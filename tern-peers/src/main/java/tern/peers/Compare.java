@@ -342,7 +342,7 @@ public final class Compare {
 
     private String summaryCell(Workload w, String target) {
         List<String> parts = new ArrayList<>();
-        for (Map.Entry<String, List<Object>> e : results.getOrDefault(w, Map.of()).entrySet()) {
+        for (Map.Entry<String, List<Object>> e : ordered(w)) {
             if (!belongsTo(e.getKey(), target) || e.getValue().isEmpty()) {
                 continue;
             }
@@ -364,6 +364,20 @@ public final class Compare {
             }
         }
         return parts.isEmpty() ? "-" : String.join(" / ", parts);
+    }
+
+    /** A workload's results in the order of --targets (runs rotate, so arrival order varies). */
+    private List<Map.Entry<String, List<Object>>> ordered(Workload w) {
+        List<Map.Entry<String, List<Object>>> entries = new ArrayList<>(results.getOrDefault(w, Map.of()).entrySet());
+        entries.sort(java.util.Comparator.comparingInt((Map.Entry<String, List<Object>> e) -> {
+            for (int i = 0; i < opt.targets.size(); i++) {
+                if (belongsTo(e.getKey(), opt.targets.get(i))) {
+                    return i;
+                }
+            }
+            return opt.targets.size();
+        }).thenComparing(Map.Entry::getKey));
+        return entries;
     }
 
     /** W4 result names map to target columns: jetstream -> nats, rabbitmq-classic -> rabbitmq. */
@@ -393,7 +407,7 @@ public final class Compare {
             case W4 -> out.append("| target | msgs/s end to end (median) | each run | confirm p50 us | confirm p99 us"
                     + " | lost / nacked, all runs | fsync before confirm |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
         }
-        for (Map.Entry<String, List<Object>> e : results.getOrDefault(w, Map.of()).entrySet()) {
+        for (Map.Entry<String, List<Object>> e : ordered(w)) {
             List<Object> runs = e.getValue();
             if (runs.isEmpty()) {
                 continue;
@@ -456,7 +470,7 @@ public final class Compare {
     }
 
     private void resultLines(Workload w, StringBuilder out) {
-        for (Map.Entry<String, List<Object>> e : results.getOrDefault(w, Map.of()).entrySet()) {
+        for (Map.Entry<String, List<Object>> e : ordered(w)) {
             List<Object> runs = e.getValue();
             if (runs.isEmpty()) {
                 continue;

@@ -27,6 +27,7 @@ import org.HdrHistogram.SynchronizedHistogram;
  */
 final class JetStreamDurable implements DurableTarget {
     private static final Duration STALL = Duration.ofSeconds(10);
+    private static final Duration STOP_WAIT = Duration.ofSeconds(5);
     private final NatsServer server;
     private final int bufferBytes;
     private final AtomicInteger runs = new AtomicInteger();
@@ -112,7 +113,12 @@ final class JetStreamDurable implements DurableTarget {
                     return DurableResult.of(messages, confirmed.get(), failed.get(), n, t0, lastConsumedNanos.get(),
                             confirmNanos);
                 } finally {
+                    // stop pulling and let the outstanding pull finish before the stream goes away
                     mc.stop();
+                    long until = System.nanoTime() + STOP_WAIT.toNanos();
+                    while (!mc.isFinished() && System.nanoTime() < until) {
+                        Thread.sleep(10); // polling to a deadline; jnats offers no completion callback here
+                    }
                 }
             } finally {
                 jsm.deleteStream(stream);

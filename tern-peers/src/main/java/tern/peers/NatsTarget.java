@@ -50,7 +50,7 @@ final class NatsTarget implements Target {
 
     @Override
     public String clientSettings() {
-        return "jnats " + Nats.CLIENT_VERSION + " defaults, bufferSize " + bufferBytes
+        return "jnats " + Versions.bundleVersion(Nats.class) + " defaults, bufferSize " + bufferBytes
                 + " (default " + Options.DEFAULT_BUFFER_SIZE + "); one Dispatcher per subscribing connection";
     }
 

@@ -39,7 +39,7 @@ final class TernServer implements AutoCloseable {
         cmd.addAll(jvmArgs);
         cmd.add("-Dlogback.configurationFile=" + Compare.LOGBACK_CONFIG);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(absoluteClassPath());
         cmd.add(MAIN);
         cmd.add("--host=127.0.0.1");
         cmd.add("--port=" + port);
@@ -54,6 +54,17 @@ final class TernServer implements AutoCloseable {
         }
         String launch = "java " + String.join(" ", jvmArgs) + " " + MAIN + " " + String.join(" ", brokerArgs);
         return new TernServer(p, "127.0.0.1", port, launch.replaceAll("\\s+", " ").trim());
+    }
+
+    /** This JVM's class path with every entry absolute: the child runs in the work directory. */
+    static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!e.isEmpty()) {
+                entries.add(Path.of(e).toAbsolutePath().toString());
+            }
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     static TernServer external(String hostPort) {

@@ -30,6 +30,19 @@ final class Versions {
         }
     }
 
+    /** Bundle-Version from the manifest of the jar holding type (jnats has no Implementation-Version). */
+    static String bundleVersion(Class<?> type) {
+        try {
+            java.net.URL where = type.getProtectionDomain().getCodeSource().getLocation();
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(java.nio.file.Path.of(where.toURI()).toFile())) {
+                String v = jar.getManifest().getMainAttributes().getValue("Bundle-Version");
+                return v == null ? "unknown" : v;
+            }
+        } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
     /** /proc/loadavg's 1, 5 and 15 minute averages: other work on the machine skews every figure. */
     static String loadAverage() {
         try {
