@@ -86,6 +86,12 @@ public final class Compare {
         List<Target> targets = new ArrayList<>();
         List<DurableTarget> durables = new ArrayList<>();
         startTargets(targets, durables);
+        // idle = every broker started and ready, before the first workload (the JVM and the Erlang VM
+        // settle for a few seconds after start; the slowest starter, RabbitMQ, gives the others that time)
+        for (Map.Entry<String, ChildProcess> b : brokers.entrySet()) {
+            idle.put(b.getKey(), b.getValue().memory());
+            log(b.getKey() + " idle RSS " + idle.get(b.getKey()).rssMib() + " MiB");
+        }
         for (Workload w : opt.workloads) {
             if (w == Workload.W4) {
                 runDurable(durables);
@@ -165,8 +171,7 @@ public final class Compare {
     private void track(String name, ChildProcess p) {
         if (p != null) {
             brokers.put(name, p);
-            idle.put(name, p.memory());
-            log("started " + name + " pid " + p.pid() + ", RSS " + p.memory().rssMib() + " MiB");
+            log("started " + name + " pid " + p.pid());
         } else {
             log(name + " is external: not started, RSS not measured");
         }

@@ -1,0 +1,88 @@
+package tern.peers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class CompareOptionsTest {
+    @Test
+    @Timeout(5)
+    void defaultsMatchPeersMd() {
+        Compare.Options o = Compare.Options.parse(new String[0]);
+        assertThat(o.workloads).containsExactly(Workload.W1, Workload.W2, Workload.W3);
+        assertThat(o.targets).containsExactly("tern", "nats");
+        assertThat(o.runs).isEqualTo(3);
+        assertThat(o.warmupRuns).isEqualTo(1);
+        assertThat(Workload.W1.messages(o.w1Messages)).isEqualTo(1_000_000);
+        assertThat(Workload.W2.messages(o.w1Messages)).isEqualTo(500_000);
+        assertThat(Workload.W3.messages(o.w1Messages)).isEqualTo(100_000);
+        assertThat(Workload.W4.messages(o.w1Messages)).isEqualTo(200_000);
+        assertThat(o.inFlight).isEqualTo(1000);
+    }
+
+    @Test
+    @Timeout(5)
+    void smallerMsgsKeepsTheRatios() {
+        Compare.Options o = Compare.Options.parse(new String[] {"--msgs", "100000"});
+        assertThat(Workload.W2.messages(o.w1Messages)).isEqualTo(50_000);
+        assertThat(Workload.W3.messages(o.w1Messages)).isEqualTo(10_000);
+        assertThat(Workload.W4.messages(o.w1Messages)).isEqualTo(20_000);
+    }
+
+    @Test
+    @Timeout(5)
+    void parsesBothOptionForms() {
+        Compare.Options o = Compare.Options.parse(new String[] {"--workloads=w4,W1", "--targets", "nats,rabbitmq,nats",
+            "--runs=5", "--tern-broker-args", " --event_loop_threads=2  --max_pending_bytes=1 ", "--run-timeout-seconds=9"});
+        assertThat(o.workloads).containsExactly(Workload.W4, Workload.W1);
+        assertThat(o.targets).containsExactly("nats", "rabbitmq");
+        assertThat(o.runs).isEqualTo(5);
+        assertThat(o.ternBrokerArgs).isEqualTo(List.of("--event_loop_threads=2", "--max_pending_bytes=1"));
+        assertThat(o.runTimeout).isEqualTo(Duration.ofSeconds(9));
+    }
+
+    @Test
+    @Timeout(5)
+    void rejectsWhatItCannotRun() {
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--targets", "kafka"}))
+                .hasMessageContaining("unknown target kafka");
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--workloads", "W5"}))
+                .hasMessageContaining("unknown workload W5");
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--runs", "0"}))
+                .hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--msgs"})).hasMessageContaining("needs a value");
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--bogus", "1"}))
+                .hasMessageContaining("unknown option --bogus");
+    }
+
+    @Test
+    @Timeout(5)
+    void medianAndRates() {
+        assertThat(Stats.median(List.of(3.0, 1.0, 2.0), d -> d)).isEqualTo(2.0);
+        assertThat(Stats.median(List.of(4.0, 1.0, 2.0, 3.0), d -> d)).isEqualTo(2.5);
+        assertThat(Compare.rate(1_490_000)).isEqualTo("1.49M");
+        assertThat(Compare.rate(118_765)).isEqualTo("119k");
+        assertThat(Compare.rate(2_493)).isEqualTo("2.5k");
+        assertThat(Compare.rate(999)).isEqualTo("999");
+    }
+
+    @Test
+    @Timeout(5)
+    void deliveryCounterCountsAndTimesTheLastExpectedMessage() {
+        DeliveryCounter c = new DeliveryCounter(3, 128);
+        c.accept(128);
+        c.accept(127);
+        assertThat(c.done()).isFalse();
+        assertThat(c.lastNanos()).isZero();
+        long before = System.nanoTime();
+        c.accept(128);
+        assertThat(c.done()).isTrue();
+        assertThat(c.count()).isEqualTo(3);
+        assertThat(c.wrongSize()).isEqualTo(1);
+        assertThat(c.lastNanos()).isGreaterThanOrEqualTo(before);
+    }
+}
