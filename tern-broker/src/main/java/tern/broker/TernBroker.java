@@ -95,9 +95,13 @@ public final class TernBroker implements AutoCloseable {
                         }
                     });
             this.serverChannel = b.bind(config.host(), config.port()).sync().channel();
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (InterruptedException e) {
             shutdownGroups();
             throw e;
+        } catch (Exception e) {
+            // bind() reports an address in use as a (sneakily thrown) IOException.
+            shutdownGroups();
+            throw new IllegalStateException(e.toString(), e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
