@@ -122,6 +122,39 @@ class ProtocolErrorTest extends BrokerTestBase {
 
     @Test
     @Timeout(30)
+    void repeatedHeaderKeyIsMalformed() throws Exception {
+        start();
+        try (RawClient c = RawClient.open(broker.port())) {
+            // PUB "s" with headers {k: 1, k: 2}, written by hand (a Map cannot repeat a key).
+            ByteBuffer b = ByteBuffer.allocate(12 + 3 + 2 + 2 * 6);
+            b.putInt(b.capacity() - 4).put((byte) 0x10).put((byte) 0x02).putShort((short) 0).putInt(5)
+                    .putShort((short) 1).put((byte) 's').putShort((short) 2);
+            for (char v : new char[]{'1', '2'}) {
+                b.putShort((short) 1).put((byte) 'k').putShort((short) 1).put((byte) v);
+            }
+            c.sendRaw(b.array());
+            assertClosingError(c, ErrorCode.MALFORMED_FRAME);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void serverOnlyFrameBeforeWelcomeIsUnexpected() throws Exception {
+        start();
+        try (RawClient c = RawClient.connect(broker.port())) {
+            c.sendRaw(Frame.PREFACE);
+            c.send(new Frame.Ok(1));
+            assertClosingError(c, ErrorCode.UNEXPECTED_FRAME);
+        }
+        try (RawClient c = RawClient.connect(broker.port())) {
+            c.sendRaw(Frame.PREFACE);
+            c.sendRaw(ByteBuffer.allocate(12).putInt(8).put((byte) 0x7E).array());
+            assertClosingError(c, ErrorCode.UNKNOWN_FRAME_TYPE);
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void frameBeforeHelloAndSecondHelloAreUnexpected() throws Exception {
         start();
         try (RawClient c = RawClient.connect(broker.port())) {

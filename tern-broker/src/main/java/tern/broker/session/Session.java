@@ -1,6 +1,7 @@
 package tern.broker.session;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +13,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
@@ -273,9 +275,15 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private void handleFrame(ByteBuf buf, int index, int frameBytes) {
         int code = buf.getUnsignedByte(index + Frame.TYPE_OFFSET);
         FrameType type = FrameType.of(code);
-        if (type == null || !type.sentByClient()) {
+        if (type == null) {
             throw new ProtocolException(ErrorCode.UNKNOWN_FRAME_TYPE, "frame type 0x" + Integer.toHexString(code)
-                    + (type == null ? " is not defined" : " (" + type + ") is not sent by clients"));
+                    + " is not defined");
+        }
+        if (!type.sentByClient()) {
+            // protocol.md 5.1: before WELCOME any frame but HELLO is unexpected; after it, a
+            // server-only type is unknown in the client's direction.
+            throw new ProtocolException(state == State.HELLO ? ErrorCode.UNEXPECTED_FRAME : ErrorCode.UNKNOWN_FRAME_TYPE,
+                    type + " is not sent by clients");
         }
         int flags = buf.getUnsignedByte(index + Frame.FLAGS_OFFSET);
         if ((flags & ~Flags.allowed(type)) != 0) {
@@ -499,7 +507,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "header count needs 2 bytes");
         }
         int count = buf.getUnsignedShort(p);
-        p += 2;
+        int first = p + 2;
+        p = first;
         for (int i = 0; i < count; i++) {
             p += 2 + strBytes(buf, p, end, "header key");
             p += 2 + strBytes(buf, p, end, "header value");
@@ -508,7 +517,31 @@ public final class Session extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.LIMIT_EXCEEDED, "header count " + count + " > max "
                     + limits.maxHeaders());
         }
+        requireDistinctKeys(buf, first, count);
         return p;
+    }
+
+    /** protocol.md 6.10: a repeated header key is malformed. Quadratic, but count <= maxHeaders. */
+    private static void requireDistinctKeys(ByteBuf buf, int first, int count) {
+        int key = first;
+        for (int i = 0; i < count; i++) {
+            int keyBytes = buf.getUnsignedShort(key);
+            int other = first;
+            for (int j = 0; j < i; j++) {
+                int otherBytes = buf.getUnsignedShort(other);
+                if (otherBytes == keyBytes && ByteBufUtil.equals(buf, key + 2, buf, other + 2, keyBytes)) {
+                    throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "header key '"
+                            + buf.toString(key + 2, keyBytes, StandardCharsets.UTF_8) + "' repeated");
+                }
+                other = skipEntry(buf, other);
+            }
+            key = skipEntry(buf, key);
+        }
+    }
+
+    private static int skipEntry(ByteBuf buf, int p) {
+        p += 2 + buf.getUnsignedShort(p);
+        return p + 2 + buf.getUnsignedShort(p);
     }
 
     // ---- delivery (runs on this session's loop) -------------------------------------------------------
