@@ -1,6 +1,7 @@
 package tern.broker.routing;
 
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The routes matching one subject: every plain route gets the message; each queue group gives it to
@@ -19,6 +20,11 @@ public final class SubjectMatch {
         this.plain = plain;
         this.groups = groups;
         this.cursors = new int[groups.length];
+        // Start each group at a random member: a match is rebuilt whenever any subscription changes,
+        // and always restarting at member 0 would skew the distribution under subscription churn.
+        for (int i = 0; i < groups.length; i++) {
+            cursors[i] = ThreadLocalRandom.current().nextInt(groups[i].length);
+        }
     }
 
     static SubjectMatch of(List<Route> plain, List<List<Route>> groups) {
