@@ -197,6 +197,11 @@ public final class TernBroker implements AutoCloseable {
      */
     @Override
     public void close() {
+        for (io.netty.util.concurrent.EventExecutor e : workerGroup) {
+            if (e.inEventLoop()) {
+                throw new IllegalStateException("TernBroker.close() called from its own I/O thread; it would block it");
+            }
+        }
         synchronized (closeLock) {
             if (closing) {
                 awaitClosed();

@@ -250,6 +250,28 @@ class PubSubTest extends BrokerTestBase {
 
     @Test
     @Timeout(30)
+    void wholeSessionSentOneByteAtATimeWorks() throws Exception {
+        start();
+        try (RawClient sub = RawClient.open(broker.port()); RawClient c = RawClient.connect(broker.port())) {
+            sub.sub(1, "bytewise");
+            sub.sync();
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            all.write(Frame.PREFACE);
+            all.write(RawClient.bytes(RawClient.hello(0)));
+            all.write(RawClient.bytes(new Frame.Pub(3, true, "bytewise", "r.1", Map.of("a", "b"), new byte[3000])));
+            all.write(RawClient.bytes(new Frame.Ping(8)));
+            for (byte b : all.toByteArray()) {
+                c.sendRaw(new byte[]{b});
+            }
+            assertThat(c.read()).isInstanceOf(Frame.Welcome.class);
+            assertThat(c.read()).isEqualTo(new Frame.Ok(3));
+            assertThat(c.read()).isEqualTo(new Frame.Pong(8));
+            assertThat(sub.read()).isEqualTo(new Frame.Msg(1, false, "bytewise", "r.1", Map.of("a", "b"), new byte[3000]));
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void statsCountMessagesAndBytes() throws Exception {
         start();
         try (RawClient sub = RawClient.open(broker.port()); RawClient pub = RawClient.open(broker.port())) {

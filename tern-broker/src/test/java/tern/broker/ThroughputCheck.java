@@ -62,6 +62,25 @@ public final class ThroughputCheck {
             publisher.join();
             System.out.printf("%d msgs of %d B payload in %.2f s: %.0f msgs/s end to end (%s)%n", messages,
                     payloadBytes, nanos / 1e9, messages / (nanos / 1e9), broker.stats());
+            roundTrips(broker.port(), 20_000);
+        }
+    }
+
+    /** Publish one message and wait for it to come back on the same connection, n times. */
+    private static void roundTrips(int port, int n) throws Exception {
+        try (RawClient c = RawClient.open(port)) {
+            c.sub(1, "rtt");
+            c.sync();
+            long[] nanos = new long[n];
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                c.pub("rtt", "x");
+                c.read();
+                nanos[i] = System.nanoTime() - t0;
+            }
+            java.util.Arrays.sort(nanos);
+            System.out.printf("round trip over %d: p50 %.1f us, p99 %.1f us%n", n, nanos[n / 2] / 1e3,
+                    nanos[n * 99 / 100] / 1e3);
         }
     }
 
