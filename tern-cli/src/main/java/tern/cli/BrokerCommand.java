@@ -67,7 +67,7 @@ final class BrokerCommand implements Callable<Integer> {
         try {
             config = BrokerConfig.load(configFile, System.getenv(), overrides);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), Failures.oneLine(e.getMessage()), e, null, null);
+            throw new ParameterException(spec.commandLine(), Failures.oneLine(e.getMessage()), e);
         }
         try {
             TernBroker.runUntilShutdown(config);

@@ -3,17 +3,22 @@ package tern.it;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
@@ -270,6 +275,63 @@ class CliIT {
         Run r = tern("broker", "--config", config.toString(), "--port", "0");
         assertThat(r.exitCode).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("no_such_key");
+    }
+
+    @Test
+    void brokerCommandRunsFromTheUberJarAndExitsZeroOnSigterm() throws Exception {
+        Path jar = copyOfUberJar();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", jar.toString(), "broker", "--port", "0", "--data", dataDir.resolve("child").toString())
+                .redirectErrorStream(true)
+                .start();
+        try {
+            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            Thread pump = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // the child is gone; its exit code is checked below
+                }
+            }, "cli-it-broker-output");
+            pump.setDaemon(true);
+            pump.start();
+
+            Pattern listening = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+            StringBuilder output = new StringBuilder();
+            int port = -1;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (port < 0) {
+                String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                assertThat(line).as("broker did not report its port; output so far:%n%s", output).isNotNull();
+                output.append(line).append('\n');
+                Matcher m = listening.matcher(line);
+                if (m.find()) {
+                    port = Integer.parseInt(m.group(1));
+                }
+            }
+
+            Run pub = tern("pub", "cli.child", "x", "--server", "127.0.0.1:" + port);
+            assertThat(pub.exitCode).as(pub.toString()).isZero();
+
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("broker exits after SIGTERM").isTrue();
+            assertThat(p.exitValue()).as("exit code; output:%n%s", output).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** The -all jar tern-cli's package phase built, copied so a concurrent rebuild cannot change it under us. */
+    private static Path copyOfUberJar() throws IOException {
+        Path target = Path.of("..", "tern-cli", "target").toAbsolutePath().normalize();
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(target, "tern-cli-*-all.jar")) {
+            for (Path jar : jars) {
+                return Files.copy(jar, dataDir.resolve("tern-cli-all-" + System.nanoTime() + ".jar"));
+            }
+        }
+        throw new AssertionError("no tern-cli-*-all.jar in " + target + "; run through mvn verify (package first)");
     }
 
     private static Matcher result(Run bench, String workload) {

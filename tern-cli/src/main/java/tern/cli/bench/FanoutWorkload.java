@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import tern.cli.CommandFailedException;
+import tern.cli.Failures;
 import tern.client.Connection;
 import tern.client.Subscription;
+import tern.client.TernException;
 
 /**
  * One publisher thread publishing msgs messages to one subject that subs subscribers (each on its
@@ -32,7 +34,7 @@ final class FanoutWorkload {
                 connections.add(c);
                 counters[i] = new DeliveryCounter(sizeBytes, msgs);
                 subscriptions[i] = c.subscribe(subject, counters[i]);
-                c.flush(context.timeout());
+                flush(c, "subscriber " + i, counters, 0);
             }
             Connection pub = context.connect("bench-pub");
             connections.add(pub);
@@ -48,7 +50,7 @@ final class FanoutWorkload {
                 for (long i = 0; i < msgs; i++) {
                     pub.publish(subject, payload);
                 }
-                pub.flush(context.timeout());
+                flush(pub, "publisher", counters, expected);
                 publishEnd = System.nanoTime();
                 lastProgress = awaitDeliveries(counters, expected);
             } finally {
@@ -73,6 +75,15 @@ final class FanoutWorkload {
             for (Connection c : connections) {
                 c.close();
             }
+        }
+    }
+
+    private void flush(Connection c, String who, DeliveryCounter[] counters, long expected) {
+        try {
+            c.flush(context.timeout());
+        } catch (TernException e) {
+            throw new CommandFailedException(who + " flush failed (" + delivered(counters) + " of " + expected
+                    + " delivered so far): " + Failures.reason(e), e);
         }
     }
 
