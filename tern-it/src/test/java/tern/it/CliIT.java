@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tern.broker.BrokerConfig;
 import tern.broker.TernBroker;
@@ -37,15 +38,19 @@ import tern.client.Connection;
 import tern.client.Message;
 import tern.client.Subscription;
 import tern.client.Tern;
+import tern.testkit.BrokerLogGuard;
 
 /**
  * The tern commands run in-process (picocli execute with captured stdout and stderr) against a real
- * broker on 127.0.0.1, port 0.
+ * broker on 127.0.0.1, port 0. A test also fails when that broker logged an unexpected error.
  */
 @Timeout(60)
 class CliIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final long POLL_NANOS = 2_000_000;
+
+    @RegisterExtension
+    static BrokerLogGuard logs = new BrokerLogGuard();
 
     @TempDir
     static Path dataDir;
