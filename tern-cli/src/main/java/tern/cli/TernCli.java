@@ -74,15 +74,22 @@ public final class TernCli implements Runnable {
 
     private static final IExecutionExceptionHandler FAILURE = (ex, cl, parseResult) -> {
         PrintWriter err = cl.getErr();
-        String reason = ex instanceof CommandFailedException
-                ? ex.getMessage()
+        String name = cl.getCommandSpec().qualifiedName();
+        // the client rejects bad subjects, queue names and headers with IllegalArgumentException
+        // before sending anything: that is the user's input, so it is a usage error
+        boolean usage = ex instanceof IllegalArgumentException;
+        String reason = ex instanceof CommandFailedException || usage
+                ? Failures.oneLine(String.valueOf(ex.getMessage()))
                 : ex.getClass().getSimpleName() + ": " + Failures.reason(ex);
-        err.println(cl.getCommandSpec().qualifiedName() + ": " + Failures.oneLine(reason));
+        err.println(name + ": " + (usage ? "invalid argument: " : "") + Failures.oneLine(reason));
         if (verbose(parseResult)) {
             ex.printStackTrace(err);
         }
+        if (usage) {
+            err.println("Try '" + name + " --help' for more information.");
+        }
         err.flush();
-        return EXIT_FAILED;
+        return usage ? EXIT_USAGE : EXIT_FAILED;
     };
 
     private static boolean verbose(ParseResult parseResult) {

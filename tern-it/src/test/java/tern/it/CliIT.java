@@ -218,6 +218,17 @@ class CliIT {
     }
 
     @Test
+    void subjectTheClientRejectsIsAUsageError() {
+        Run pub = tern("pub", "has space", "x", "--server", server);
+        assertThat(pub.exitCode).as(pub.toString()).isEqualTo(2);
+        assertThat(pub.err()).startsWith("tern pub: invalid argument: ").contains("--help");
+        assertThat(pub.err()).doesNotContain("\tat ");
+
+        Run req = tern("req", "orders.>", "x", "--server", server);
+        assertThat(req.exitCode).as(req.toString()).isEqualTo(2);
+    }
+
+    @Test
     void connectionRefusedIsOneLineWithoutStackTrace() throws IOException {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {
