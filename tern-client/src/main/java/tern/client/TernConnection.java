@@ -300,14 +300,14 @@ final class TernConnection implements Connection {
         Message msg = toMessage(s, b, m, sid);
         long n = s.delivered + 1;
         s.delivered = n;
-        long max = s.maxDeliver;
-        if (max > 0 && n >= max) {
-            endSubscription(s, false);
-        }
         if (s.handler == null) {
             offerPull(s, msg);
         } else {
             ring.offer(s, msg);
+        }
+        long max = s.maxDeliver;
+        if (max > 0 && n >= max) {
+            endSubscription(s, false); // after the last message is queued: next() returns it before null
         }
     }
 
