@@ -585,6 +585,23 @@ public final class QueueEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Test seam: stops like a crashed process would, as far as the queue engine's own files go: no checkpoint and
+     * buffered settlement records are not written (message logs still close normally).
+     */
+    void crashForTest() {
+        synchronized (admin) {
+            closed = true;
+            QueueException reason = new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine crashed");
+            for (QueueState q : queues.values()) {
+                synchronized (q) {
+                    q.close(reason, false);
+                }
+            }
+            queues.clear();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ internals
 
     private QueueState find(String name) {

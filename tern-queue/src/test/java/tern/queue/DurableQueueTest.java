@@ -259,4 +259,53 @@ class DurableQueueTest extends QueueTestSupport {
         }
         engine = null;
     }
+
+    @Test
+    @Timeout(20)
+    void afterACrashWrittenAcksHoldAndUnwrittenOnesRedeliver() throws Exception {
+        open();
+        engine.declare("q", D);
+        publishAll("q", "a", "b", "c");
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 10, c);
+        engine.nack("q", c.deliveries.get(1).token(), 0);
+        engine.ack("q", c.deliveries.get(0).token());
+        time.advance(QueueState.HOUSEKEEPING_INTERVAL_MILLIS); // written (not fsynced): survives a process crash
+        engine.ack("q", c.deliveries.get(2).token());          // still buffered when the process dies
+        engine.crashForTest();
+        open();
+        RecordingConsumer after = new RecordingConsumer();
+        engine.subscribe("q", 10, after);
+        // a stays acked; b keeps its two deliveries; c comes back (at-least-once) with its recorded count.
+        assertThat(after.payloads()).containsExactly("b", "c");
+        assertThat(after.deliveries.get(0).deliveryCount()).isEqualTo(3);
+        assertThat(after.deliveries.get(1).deliveryCount()).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(20)
+    void aTornSettlementTailIsIgnored() throws Exception {
+        open();
+        engine.declare("q", D);
+        publishAll("q", "a", "b");
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 10, c);
+        engine.ack("q", c.deliveries.get(0).token());
+        time.advance(QueueState.HOUSEKEEPING_INTERVAL_MILLIS);
+        engine.crashForTest();
+        Path settlements;
+        try (Stream<Path> s = Files.list(dir.resolve("queues/q"))) {
+            settlements = s.filter(p -> p.getFileName().toString().startsWith("settlements-")).findFirst().orElseThrow();
+        }
+        // Half a record, then a record with a bad CRC.
+        Files.write(settlements, new byte[] {1, 2, 3, 4, 2, 0, 0, 0, 0, 0}, java.nio.file.StandardOpenOption.APPEND);
+        open();
+        RecordingConsumer after = new RecordingConsumer();
+        engine.subscribe("q", 10, after);
+        assertThat(after.payloads()).containsExactly("b");
+        engine.close();
+        Files.write(settlements.resolveSibling("settlements-99.log"), new byte[SettlementLog.RECORD_BYTES]);
+        open();
+        assertThat(engine.info("q").depth()).isEqualTo(1);
+    }
 }
