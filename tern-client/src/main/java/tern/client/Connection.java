@@ -19,6 +19,12 @@ import java.util.concurrent.CompletableFuture;
  * write buffer's bound) and sent after reconnecting; past the bound publish throws
  * {@link ConnectionClosedException}. Invalid subjects, headers or oversize messages throw
  * {@link IllegalArgumentException} before any byte is sent.
+ *
+ * <p>Handlers share one dispatch thread: a handler must not wait for something only a later
+ * delivery on the same connection provides (e.g. {@code requestAsync(..).join()} inside a handler
+ * waits for its own dispatch thread; use {@link #request} there). A handler that publishes a lot
+ * while its connection also receives faster than it handles can fill both directions; give heavy
+ * responders their own connection.
  */
 public interface Connection extends AutoCloseable {
     /** Publishes payload to subject. */
@@ -63,7 +69,11 @@ public interface Connection extends AutoCloseable {
     /** {@link #flush(Duration)} bounded by the connect timeout. */
     void flush();
 
-    /** Unsubscribes everything, delivers what already arrived, flushes publishes, then closes. */
+    /**
+     * Unsubscribes everything, delivers what already arrived, waits for outstanding requests, flushes
+     * publishes, then closes. Throws {@link RequestTimeoutException} (after closing) when that took
+     * longer than timeout. Called from a handler, it does not wait for messages queued behind it.
+     */
     void drain(Duration timeout);
 
     /** Writes what is buffered (bounded wait), closes the socket and stops all threads. Idempotent. */

@@ -116,6 +116,24 @@ final class DeliveryRing {
         }
     }
 
+    /**
+     * Hands what is still queued to handler, after the consumer loop has stopped (or from inside it).
+     * Used on close so that listener events queued before it are not lost.
+     */
+    void drainRemaining(Handler handler) {
+        long h = head.get();
+        long t = tail.get();
+        for (; h < t; h++) {
+            int i = (int) (h & mask);
+            Object target = targets[i];
+            Object item = items[i];
+            targets[i] = null;
+            items[i] = null;
+            head.set(h + 1);
+            handler.handle(target, item);
+        }
+    }
+
     /** True when nothing is queued or being handled. */
     boolean isIdle() {
         return !handling && head.get() == tail.get();

@@ -979,10 +979,14 @@ final class TernConnection implements Connection {
             }
             // After this PONG the server has processed every UNSUB: nothing more arrives for them.
             flush(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            while (!(ring.isIdle() && pending.isEmpty()) && System.nanoTime() - deadline < 0) {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+            if (Thread.currentThread() == dispatchThread) {
+                done = true; // called from a handler: what is queued behind it cannot run before close
+            } else {
+                while (!(ring.isIdle() && pending.isEmpty()) && System.nanoTime() - deadline < 0) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                done = ring.isIdle() && pending.isEmpty();
             }
-            done = ring.isIdle() && pending.isEmpty();
         } catch (TernException e) {
             done = false;
         } finally {
@@ -1043,6 +1047,15 @@ final class TernConnection implements Connection {
                     break;
                 }
             }
+        }
+        boolean consumerStopped = dispatchThread == null || dispatchThread == self || !dispatchThread.isAlive();
+        if (consumerStopped) {
+            // Queued events, errors and replies still complete; queued handler messages are dropped.
+            ring.drainRemaining((target, item) -> {
+                if (!(target instanceof TernSubscription)) {
+                    dispatch(target, item);
+                }
+            });
         }
         if (listener != null) {
             try {
