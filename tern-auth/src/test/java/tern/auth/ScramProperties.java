@@ -17,8 +17,8 @@ import tern.protocol.auth.ScramException;
 
 /**
  * Mutated SCRAM messages (bit flips, truncation, splices of SCRAM syntax, random bytes): only
- * ScramException escapes either side, and no mutation of a client-final ever authenticates. jqwik
- * ignores JUnit's @Timeout; the bound here is the number of tries.
+ * ScramException escapes either side, and no mutation of a client-final ever authenticates.
+ * ({@link PropertyTimeout} stands in for JUnit's @Timeout, which jqwik does not honour.)
  */
 class ScramProperties {
     static final String CLIENT_FIRST = ScramServerTest.CLIENT_FIRST;
@@ -27,6 +27,9 @@ class ScramProperties {
     record Mutation(int kind, int position, int value, String splice) {
         byte[] apply(byte[] in) {
             byte[] out = in.clone();
+            if (out.length == 0 && (kind == 0 || kind == 2)) {
+                return out;
+            }
             int at = Math.floorMod(position, Math.max(1, out.length));
             switch (kind) {
                 case 0 -> out[at] ^= (byte) (1 << (value & 7));
@@ -73,6 +76,7 @@ class ScramProperties {
     }
 
     @Property(tries = 500)
+    @PropertyTimeout(seconds = 120)
     void mutatedClientFirstFailsCleanlyOrIsAnsweredNormally(@ForAll("mutations") List<Mutation> ms) {
         byte[] first = mutate(ScramServerTest.b(CLIENT_FIRST), ms);
         Throwable t = catchThrowable(() -> ScramServerTest.rfcServer().serverFirst(first));
@@ -82,6 +86,7 @@ class ScramProperties {
     }
 
     @Property(tries = 500)
+    @PropertyTimeout(seconds = 120)
     void mutatedClientFinalNeverAuthenticates(@ForAll("mutations") List<Mutation> ms) {
         byte[] last = mutate(ScramServerTest.b(CLIENT_FINAL), ms);
         ScramServer server = ScramServerTest.rfcServer();
@@ -96,6 +101,7 @@ class ScramProperties {
     }
 
     @Property(tries = 200)
+    @PropertyTimeout(seconds = 120)
     void mutatedServerMessagesNeverLetTheClientComplete(@ForAll("mutations") List<Mutation> ms) {
         ScramClient client = new ScramClient("user", "pencil");
         ScramServer server = new ScramServer(ScramServerTest.RFC_USERS);
