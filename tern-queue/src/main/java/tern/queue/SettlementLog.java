@@ -24,7 +24,8 @@ import tern.storage.FileChannelFactory;
  *  +-------+------+---------+------------+-----------------+
  *  | crc32c| type | 0 0 0   | value i32  | offset i64      |   little endian; crc32c over bytes 4..19
  *  +-------+------+---------+------------+-----------------+
- *  type 1 CHECKPOINT  offset = low watermark (every offset below is settled); always the first record
+ *  type 1 CHECKPOINT  offset = low watermark (every offset below is settled), value = number of checkpoint
+ *                     entries that follow it (written last, so a torn checkpoint is rejected); always first
  *  type 2 SETTLED     offset = a settled message (acked, dead-lettered, expired, dropped, purged)
  *  type 3 DELIVERED   offset = a message, value = its delivery count
  * </pre>
@@ -81,6 +82,13 @@ final class SettlementLog implements AutoCloseable {
         if (newest >= 0) {
             log.readGeneration(newest, recovered);
         }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+            for (Path p : ds) {
+                if (!p.getFileName().toString().equals(PREFIX + newest + SUFFIX)) {
+                    Files.delete(p);
+                }
+            }
+        }
         log.generation = newest;
         return log;
     }
@@ -92,11 +100,13 @@ final class SettlementLog implements AutoCloseable {
             ByteBuffer b = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             long pos = 0;
             boolean first = true;
+            long required = 0;
+            long records = 0;
             while (true) {
                 b.clear();
                 int n = ch.read(b, pos);
                 if (n < RECORD_BYTES) {
-                    return !first;
+                    return !first && records > required;
                 }
                 b.flip();
                 while (b.remaining() >= RECORD_BYTES) {
@@ -106,12 +116,13 @@ final class SettlementLog implements AutoCloseable {
                     crc.update(b.array(), start + 4, RECORD_BYTES - 4);
                     byte type = b.get(start + 4);
                     if ((int) crc.getValue() != stored || first && type != CHECKPOINT) {
-                        return !first;
+                        return !first && records > required;
                     }
                     int value = b.getInt(start + 8);
                     long offset = b.getLong(start + 12);
-                    if (type == CHECKPOINT) {
+                    if (type == CHECKPOINT && first) {
                         r.lowWatermark = offset;
+                        required = value;
                     } else if (type == SETTLED) {
                         r.settled.add(offset);
                         r.deliveryCounts.remove(offset);
@@ -120,9 +131,10 @@ final class SettlementLog implements AutoCloseable {
                             r.deliveryCounts.put(offset, value);
                         }
                     } else {
-                        return !first;
+                        return !first && records > required;
                     }
                     first = false;
+                    records++;
                     b.position(start + RECORD_BYTES);
                     pos += RECORD_BYTES;
                 }
@@ -213,13 +225,14 @@ final class SettlementLog implements AutoCloseable {
         private final long newGeneration;
         private final FileChannel ch;
         private final ByteBuffer b = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        private long pos;
+        private final long lowWatermark;
+        private long pos = RECORD_BYTES;
         private long records;
 
         private Checkpoint(long newGeneration, FileChannel ch, long lowWatermark) {
             this.newGeneration = newGeneration;
             this.ch = ch;
-            encode(b, CHECKPOINT, 0, lowWatermark);
+            this.lowWatermark = lowWatermark;
         }
 
         void settled(long offset) throws IOException {
@@ -250,6 +263,13 @@ final class SettlementLog implements AutoCloseable {
         void commit() throws IOException {
             try {
                 write();
+                // The header goes last and names how many entries follow: a torn checkpoint is never believed.
+                encode(b, CHECKPOINT, (int) records, lowWatermark);
+                b.flip();
+                while (b.hasRemaining()) {
+                    ch.write(b, b.position());
+                }
+                b.clear();
                 ch.force(false);
                 syncDirectory();
             } catch (IOException e) {
