@@ -1,0 +1,144 @@
+package tern.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static tern.storage.TestSupport.appendUpTo;
+import static tern.storage.TestSupport.assertContent;
+import static tern.storage.TestSupport.bytes;
+import static tern.storage.TestSupport.payload;
+import static tern.storage.TestSupport.small;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RetentionTest {
+
+    private static final int MAX = 400;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(60)
+    void deleteSegmentsBeforeRemovesOnlyWholeSegmentsBelowTheOffset() throws Exception {
+        LogConfig config = small(SyncPolicy.ALWAYS);
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            appendUpTo(log, 1000, MAX);
+            int before = log.segmentCount();
+            assertThat(log.deleteSegmentsBefore(0)).isZero();
+            long secondBase = TestSupport.frames(TestSupport.segmentFiles(dir).get(1)).get(0)[0];
+            // One record short of the second segment: the first segment still holds a needed record.
+            assertThat(log.deleteSegmentsBefore(secondBase - 1)).isZero();
+            assertThat(log.deleteSegmentsBefore(secondBase)).isEqualTo(1);
+            assertThat(log.startOffset()).isEqualTo(secondBase);
+            assertThat(log.segmentCount()).isEqualTo(before - 1);
+            assertThat(TestSupport.segmentFiles(dir)).hasSize(before - 1);
+            assertThat(dir.resolve("00000000000000000000.index")).doesNotExist();
+            assertThat(assertThrows(StorageException.class, () -> log.read(secondBase - 1)).reason())
+                    .isEqualTo(StorageException.Reason.OFFSET_OUT_OF_RANGE);
+            assertContent(log, secondBase, 1000, MAX);
+
+            // Everything consumed: all sealed segments go, the active one stays, appends go on.
+            int deleted = log.deleteSegmentsBefore(Long.MAX_VALUE);
+            assertThat(deleted).isEqualTo(before - 2);
+            assertThat(log.segmentCount()).isEqualTo(1);
+            long start = log.startOffset();
+            appendUpTo(log, 1100, MAX);
+            log.durable(1099).get(10, TimeUnit.SECONDS);
+            assertContent(log, start, 1100, MAX);
+        }
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            assertThat(log.recoveryReport().truncated()).isFalse();
+            assertThat(log.endOffset()).isEqualTo(1100);
+            assertContent(log, log.startOffset(), 1100, MAX);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void ageAndSizeRetention() throws Exception {
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.NEVER))) {
+            appendUpTo(log, 1000, MAX); // timestamps grow with the offset
+            int segments = log.segmentCount();
+            long secondBase = TestSupport.frames(TestSupport.segmentFiles(dir).get(1)).get(0)[0];
+            assertThat(log.deleteSegmentsOlderThan(TestSupport.timestamp(secondBase - 1))).isZero();
+            assertThat(log.deleteSegmentsOlderThan(TestSupport.timestamp(secondBase - 1) + 1)).isEqualTo(1);
+            assertThat(log.startOffset()).isEqualTo(secondBase);
+
+            long size = log.sizeInBytes();
+            assertThat(log.deleteSegmentsBeyondSize(size)).isZero();
+            assertThat(log.deleteSegmentsBeyondSize(size - 1)).isEqualTo(1);
+            assertThat(log.segmentCount()).isEqualTo(segments - 2);
+            assertThat(log.deleteSegmentsBeyondSize(0)).isEqualTo(segments - 3);
+            assertThat(log.segmentCount()).isEqualTo(1);
+            assertContent(log, log.startOffset(), 1000, MAX);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void retentionRunsWhileAppendsAndReadsGoOn() throws Exception {
+        int total = 20_000;
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS))) {
+            Thread cleaner = new Thread(() -> {
+                try {
+                    while (log.endOffset() < total) {
+                        log.deleteSegmentsBefore(log.durableOffset() - 500);
+                        Thread.sleep(2);
+                    }
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                }
+            });
+            Thread tailer = new Thread(() -> {
+                try (LogReader r = log.reader(0)) {
+                    long expect = 0;
+                    while (expect < total) {
+                        try {
+                            if (r.next()) {
+                                assertThat(r.offset()).isEqualTo(expect);
+                                assertThat(bytes(r.payload())).isEqualTo(payload(expect, MAX));
+                                expect++;
+                            } else {
+                                Thread.sleep(1);
+                            }
+                        } catch (StorageException e) {
+                            // Fell behind retention: skip ahead, as a stream consumer would.
+                            assertThat(e.reason()).isEqualTo(StorageException.Reason.OFFSET_OUT_OF_RANGE);
+                            while (true) {
+                                expect = Math.max(expect, log.startOffset());
+                                try {
+                                    r.seek(expect);
+                                    break;
+                                } catch (StorageException again) {
+                                    assertThat(again.reason())
+                                            .isEqualTo(StorageException.Reason.OFFSET_OUT_OF_RANGE);
+                                }
+                            }
+                        }
+                    }
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                }
+            });
+            cleaner.start();
+            tailer.start();
+            for (long o = 0; o < total; o++) {
+                log.append(ByteBuffer.wrap(payload(o, MAX)), TestSupport.timestamp(o));
+            }
+            cleaner.join(30_000);
+            tailer.join(30_000);
+            assertThat(error.get()).isNull();
+            assertThat(log.startOffset()).isPositive();
+            assertContent(log, log.startOffset(), total, MAX);
+        }
+    }
+}
