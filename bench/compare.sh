@@ -35,6 +35,19 @@ fi
 # shellcheck disable=SC2086
 mvn -B -q ${TERN_PEERS_MVN_ARGS:-} -Ppeers -pl tern-peers -am package -Dmaven.test.skip=true >&2
 
-cp="$PWD/tern-peers/target/classes:$(cat tern-peers/target/classpath.txt)"
+# Run from a private copy of this tree's jars: other work in the same tree may rebuild them in place,
+# which would break the client JVM or the child Tern broker while they still load classes.
+run_dir="$(mktemp -d "${TMPDIR:-/tmp}/tern-peers-cp.XXXXXX")"
+trap 'rm -rf "$run_dir"' EXIT
+cp -r tern-peers/target/classes "$run_dir/tern-peers-classes"
+cp="$run_dir/tern-peers-classes"
+IFS=":" read -r -a entries <"tern-peers/target/classpath.txt" || true  # no trailing newline
+for e in "${entries[@]}"; do
+  if [[ "$e" == "$PWD"/* ]]; then
+    cp "$e" "$run_dir/" && e="$run_dir/$(basename "$e")"
+  fi
+  cp="$cp:$e"
+done
+echo "# command: bench/compare.sh $*" >&2
 # shellcheck disable=SC2086
-exec java ${TERN_PEERS_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch} -cp "$cp" tern.peers.Compare "$@"
+java ${TERN_PEERS_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch} -cp "$cp" tern.peers.Compare "$@"
