@@ -31,6 +31,7 @@ public enum ErrorCode {
     AUTH_FAILED(301, true, true, "authentication failed"),
     PERMISSION_DENIED(302, false, false, "the user may not perform this operation on this subject or queue"),
     UNSUPPORTED_MECHANISM(303, true, false, "authentication mechanism not offered by the server"),
+    TLS_REQUIRED(304, true, false, "the server accepts only TLS on this port; reconnect with TLS"),
 
     QUEUE_NOT_FOUND(400, false, false, "no queue with that name"),
     QUEUE_OPTIONS_MISMATCH(401, false, false, "the queue exists with different options; the message names the first"),
