@@ -28,9 +28,11 @@ import tern.protocol.Limits;
  * @param limits           the per-connection and per-server bounds, sent to clients in WELCOME
  * @param eventLoopThreads I/O threads serving connections (on 2 cores one loop measured fastest)
  * @param drainTimeout     how long {@link TernBroker#close()} lets clients finish after GOAWAY
+ * @param usersFile        the users file (docs/security.md); null runs the broker open, without
+ *                         authentication (it logs a WARN saying so at start)
  */
 public record BrokerConfig(String host, int port, Path dataDir, Limits limits, int eventLoopThreads,
-                           Duration drainTimeout) {
+                           Duration drainTimeout, Path usersFile) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7420;
     public static final Path DEFAULT_DATA_DIR = Path.of("data");
@@ -45,7 +47,7 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
             "host", "port", "data", "event_loop_threads", "drain_timeout_ms",
             "max_frame_bytes", "max_pre_auth_frame_bytes", "max_subject_bytes", "max_subject_tokens",
             "max_headers", "max_subscriptions", "max_connections", "max_pending_bytes", "max_pending_messages",
-            "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms");
+            "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms", "users_file");
 
     public BrokerConfig {
         Objects.requireNonNull(host, "host");
@@ -69,31 +71,37 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
 
     /** 127.0.0.1:7420, data in ./data, {@link Limits#DEFAULT}, one event loop, 5 s drain. */
     public static BrokerConfig defaults() {
-        return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, Limits.DEFAULT, 1, DEFAULT_DRAIN_TIMEOUT);
+        return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, Limits.DEFAULT, 1, DEFAULT_DRAIN_TIMEOUT,
+                null);
     }
 
     public BrokerConfig withHost(String v) {
-        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout);
+        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile);
     }
 
     public BrokerConfig withPort(int v) {
-        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout);
+        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout, usersFile);
     }
 
     public BrokerConfig withDataDir(Path v) {
-        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout);
+        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout, usersFile);
     }
 
     public BrokerConfig withLimits(Limits v) {
-        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout);
+        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout, usersFile);
     }
 
     public BrokerConfig withEventLoopThreads(int v) {
-        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout);
+        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout, usersFile);
     }
 
     public BrokerConfig withDrainTimeout(Duration v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v, usersFile);
+    }
+
+    /** The users file; null runs the broker without authentication. */
+    public BrokerConfig withUsersFile(Path v) {
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, v);
     }
 
     /**
@@ -173,7 +181,9 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
         try {
             return new BrokerConfig(host, intOf(s, "port", d.port()), data, limits,
                     intOf(s, "event_loop_threads", d.eventLoopThreads()),
-                    millisOf(s, "drain_timeout_ms", d.drainTimeout()));
+                    millisOf(s, "drain_timeout_ms", d.drainTimeout()),
+                    s.containsKey("users_file") && !s.get("users_file").value().isEmpty()
+                            ? Path.of(s.get("users_file").value()) : d.usersFile());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid config: " + e.getMessage(), e);
         }
