@@ -39,7 +39,7 @@ final class TernDurable implements DurableTarget {
 
     @Override
     public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) {
-        throw new NotMeasuredException("Tern W4 not measured: durable-queue client API not wired into"
+        throw new NotMeasuredException("Tern durable-queue client API not wired into"
                 + " tern.peers.TernDurable#run yet");
     }
 
