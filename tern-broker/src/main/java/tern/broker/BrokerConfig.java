@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import tern.broker.guard.AddressLimits;
+import tern.broker.tls.TlsConfig;
 import tern.protocol.Limits;
 
 /**
@@ -30,9 +32,11 @@ import tern.protocol.Limits;
  * @param drainTimeout     how long {@link TernBroker#close()} lets clients finish after GOAWAY
  * @param usersFile        the users file (docs/security.md); null runs the broker open, without
  *                         authentication (it logs a WARN saying so at start)
+ * @param tls              TLS on the client port, or null for plaintext (docs/security.md section 8)
+ * @param addressLimits    per remote address connection count and rate (docs/security.md section 7)
  */
 public record BrokerConfig(String host, int port, Path dataDir, Limits limits, int eventLoopThreads,
-                           Duration drainTimeout, Path usersFile) {
+                           Duration drainTimeout, Path usersFile, TlsConfig tls, AddressLimits addressLimits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7420;
     public static final Path DEFAULT_DATA_DIR = Path.of("data");
@@ -47,13 +51,16 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
             "host", "port", "data", "event_loop_threads", "drain_timeout_ms",
             "max_frame_bytes", "max_pre_auth_frame_bytes", "max_subject_bytes", "max_subject_tokens",
             "max_headers", "max_subscriptions", "max_connections", "max_pending_bytes", "max_pending_messages",
-            "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms", "users_file");
+            "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms", "users_file",
+            "tls_cert", "tls_key", "tls_client_ca", "tls_client_auth", "tls_required",
+            "max_connections_per_address", "max_new_connections_per_second_per_address");
 
     public BrokerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(addressLimits, "addressLimits");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host is blank");
         }
@@ -72,36 +79,45 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
     /** 127.0.0.1:7420, data in ./data, {@link Limits#DEFAULT}, one event loop, 5 s drain. */
     public static BrokerConfig defaults() {
         return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, Limits.DEFAULT, 1, DEFAULT_DRAIN_TIMEOUT,
-                null);
+                null, null, AddressLimits.DEFAULT);
     }
 
     public BrokerConfig withHost(String v) {
-        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile);
+        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
     }
 
     public BrokerConfig withPort(int v) {
-        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout, usersFile);
+        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
     }
 
     public BrokerConfig withDataDir(Path v) {
-        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout, usersFile);
+        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
     }
 
     public BrokerConfig withLimits(Limits v) {
-        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout, usersFile);
+        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
     }
 
     public BrokerConfig withEventLoopThreads(int v) {
-        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout, usersFile);
+        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout, usersFile, tls, addressLimits);
     }
 
     public BrokerConfig withDrainTimeout(Duration v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v, usersFile);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v, usersFile, tls, addressLimits);
+    }
+
+    /** TLS on the client port; null for plaintext. */
+    public BrokerConfig withTls(TlsConfig v) {
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, v, addressLimits);
+    }
+
+    public BrokerConfig withAddressLimits(AddressLimits v) {
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, v);
     }
 
     /** The users file; null runs the broker without authentication. */
     public BrokerConfig withUsersFile(Path v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, v);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, v, tls, addressLimits);
     }
 
     /**
@@ -183,10 +199,49 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
                     intOf(s, "event_loop_threads", d.eventLoopThreads()),
                     millisOf(s, "drain_timeout_ms", d.drainTimeout()),
                     s.containsKey("users_file") && !s.get("users_file").value().isEmpty()
-                            ? Path.of(s.get("users_file").value()) : d.usersFile());
+                            ? Path.of(s.get("users_file").value()) : d.usersFile(), tlsOf(s),
+                    new AddressLimits(
+                            intOf(s, "max_connections_per_address", AddressLimits.DEFAULT.maxConnectionsPerAddress()),
+                            intOf(s, "max_new_connections_per_second_per_address",
+                                    AddressLimits.DEFAULT.maxNewConnectionsPerSecond())));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid config: " + e.getMessage(), e);
         }
+    }
+
+    /** tls_cert + tls_key turn TLS on (required unless tls_required=false); either alone is an error. */
+    private static TlsConfig tlsOf(Map<String, Setting> s) {
+        Setting cert = s.get("tls_cert");
+        Setting key = s.get("tls_key");
+        if (cert == null && key == null) {
+            for (String k : List.of("tls_client_ca", "tls_client_auth", "tls_required")) {
+                if (s.containsKey(k)) {
+                    throw new IllegalArgumentException("config key '" + k + "' (from " + s.get(k).source()
+                            + ") needs tls_cert and tls_key");
+                }
+            }
+            return null;
+        }
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException("TLS needs both tls_cert and tls_key; only "
+                    + (cert == null ? "tls_key (from " + key.source() : "tls_cert (from " + cert.source()) + ") is set");
+        }
+        Setting ca = s.get("tls_client_ca");
+        Setting auth = s.get("tls_client_auth");
+        TlsConfig.ClientAuth clientAuth = auth != null ? TlsConfig.ClientAuth.parse(auth.value())
+                : ca != null ? TlsConfig.ClientAuth.REQUIRE : TlsConfig.ClientAuth.NONE;
+        Setting required = s.get("tls_required");
+        boolean req = true;
+        if (required != null) {
+            String v = required.value().toLowerCase(Locale.ROOT);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new IllegalArgumentException("config key 'tls_required' (from " + required.source() + "): '"
+                        + required.value() + "' is not true or false");
+            }
+            req = v.equals("true");
+        }
+        return new TlsConfig(Path.of(cert.value()), Path.of(key.value()), ca == null ? null : Path.of(ca.value()),
+                clientAuth, req);
     }
 
     private static long longOf(Map<String, Setting> s, String key, long fallback) {
