@@ -36,4 +36,14 @@ public record BrokerStats(int connections, long connectionsAccepted, long connec
     public long errors(ErrorCode code) {
         return errors.getOrDefault(code, 0L);
     }
+
+    /** Operations refused by the user's permissions (PUB, SUB, queue and admin operations): PERMISSION_DENIED sent. */
+    public long permissionDenials() {
+        return errors(ErrorCode.PERMISSION_DENIED);
+    }
+
+    /** Failed logins: AUTH_FAILED sent (counted when decided, before the throttle's delay). */
+    public long authFailures() {
+        return errors(ErrorCode.AUTH_FAILED);
+    }
 }

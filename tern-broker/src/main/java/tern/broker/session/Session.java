@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tern.broker.routing.RouteCache;
 import tern.broker.routing.SubjectMatch;
+import tern.broker.security.Access;
+import tern.broker.security.Login;
 import tern.protocol.ErrorCode;
 import tern.protocol.Flags;
 import tern.protocol.Frame;
@@ -55,7 +58,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
     static final long ERROR_LINGER_MILLIS = 5_000;
     private static final int MSG_FLAGS = Flags.REPLY | Flags.HEADERS | Flags.NO_RESPONDERS;
 
-    private enum State { PREFACE, HELLO, OPEN, CLOSING }
+    /** AUTH: HELLO named a mechanism (or is held by the login throttle); only AUTH answering a CHALLENGE is allowed. */
+    private enum State { PREFACE, HELLO, AUTH, OPEN, CLOSING }
 
     private final Sessions sessions;
     private final Channel channel;
@@ -84,6 +88,10 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> handshakeTimer;
     private ScheduledFuture<?> heartbeat;
     private String clientName = "";
+    /** docs/security.md: the login in progress (HELLO .. WELCOME), then what the user may do. */
+    private Login login;
+    private Frame.Hello hello;
+    private Access access = Access.open();
 
     Session(Sessions sessions, Channel channel) {
         this.sessions = sessions;
@@ -282,7 +290,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
         if (!type.sentByClient()) {
             // protocol.md 5.1: before WELCOME any frame but HELLO is unexpected; after it, a
             // server-only type is unknown in the client's direction.
-            throw new ProtocolException(state == State.HELLO ? ErrorCode.UNEXPECTED_FRAME : ErrorCode.UNKNOWN_FRAME_TYPE,
+            throw new ProtocolException(state == State.HELLO || state == State.AUTH ? ErrorCode.UNEXPECTED_FRAME : ErrorCode.UNKNOWN_FRAME_TYPE,
                     type + " is not sent by clients");
         }
         int flags = buf.getUnsignedByte(index + Frame.FLAGS_OFFSET);
@@ -299,6 +307,14 @@ public final class Session extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, type + " before WELCOME (send HELLO first)");
             }
             onHello((Frame.Hello) decode(buf, index, frameBytes));
+            return;
+        }
+        if (state == State.AUTH) {
+            if (type != FrameType.AUTH || !login.awaitingAuth()) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, type + " before WELCOME (authentication in"
+                        + " progress: only AUTH answering a CHALLENGE)");
+            }
+            authStep(login.auth(((Frame.Auth) decode(buf, index, frameBytes)).data()));
             return;
         }
         try {
@@ -341,11 +357,55 @@ public final class Session extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "client speaks versions " + hello.minVersion()
                     + ".." + hello.maxVersion() + ", server " + Frame.VERSION);
         }
-        int version = Math.min(hello.maxVersion(), Frame.VERSION);
-        if (!hello.authMechanism().isEmpty()) {
-            throw new ProtocolException(ErrorCode.UNSUPPORTED_MECHANISM, "auth mechanism '" + hello.authMechanism()
-                    + "' not offered (this server has no authentication configured)");
+        this.hello = hello;
+        login = sessions.authenticator().newLogin(peer());
+        Duration hold = login.holdBeforeHello();
+        if (hold.isZero()) {
+            authStep(login.hello(hello.authMechanism(), hello.authData()));
+            return;
         }
+        // security.md 6: an address still in its login penalty waits it out before its attempt is read;
+        // meanwhile any frame is UNEXPECTED_FRAME (no CHALLENGE is outstanding).
+        state = State.AUTH;
+        loop.schedule(() -> {
+            if (state != State.AUTH || login.awaitingAuth()) {
+                return;
+            }
+            try {
+                authStep(login.hello(hello.authMechanism(), hello.authData()));
+            } catch (ProtocolException e) {
+                protocolError(e);
+            }
+            outbox.flushAll();
+        }, hold.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Carries out the login's next move (docs/security.md, "Mechanisms and frames"). */
+    private void authStep(Login.Step step) {
+        if (step instanceof Login.Challenge c) {
+            state = State.AUTH;
+            writeFrame(new Frame.Challenge(c.data()));
+        } else if (step instanceof Login.Success ok) {
+            access = ok.access();
+            login = null;
+            welcome(ok.authData());
+        } else if (step instanceof Login.Failure f) {
+            // One fixed answer whatever failed, held for the throttle's delay without blocking the loop.
+            state = State.CLOSING;
+            counters.error(ErrorCode.AUTH_FAILED);
+            cancelTimers();
+            channel.config().setAutoRead(false);
+            loop.schedule(() -> writeClosingError(ErrorCode.AUTH_FAILED, 0, Login.FAILED_TEXT),
+                    f.hold().toNanos(), TimeUnit.NANOSECONDS);
+        } else if (step instanceof Login.Refusal r) {
+            throw new ProtocolException(r.code(), r.text());
+        }
+    }
+
+    private void welcome(byte[] authData) {
+        Frame.Hello hello = this.hello;
+        this.hello = null;
+        int version = Math.min(hello.maxVersion(), Frame.VERSION);
         int asked = hello.maxFrameBytes();
         maxFrameBytes = asked == 0 ? limits.maxFrameBytes()
                 : Math.max(Frame.HEADER_BYTES + 64, Math.min(asked, limits.maxFrameBytes()));
@@ -358,7 +418,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
         }
         writeFrame(new Frame.Welcome(version, maxFrameBytes, limits.maxSubjectBytes(), limits.maxHeaders(),
                 limits.maxSubscriptions(), (int) limits.pingInterval().toMillis(), (int) limits.idleTimeout().toMillis(),
-                0, sessions.serverId(), sessions.serverVersion(), new byte[0]));
+                0, sessions.serverId(), sessions.serverVersion(), authData));
         if (sessions.shuttingDown()) {
             goAway();
         }
@@ -366,7 +426,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
 
     private void handshakeExpired() {
         handshakeTimer = null;
-        if (state == State.PREFACE || state == State.HELLO) {
+        if (state == State.PREFACE || state == State.HELLO || state == State.AUTH) {
             log.info("closing connection from {}: no WELCOME within handshake timeout {} ms", peer(),
                     limits.handshakeTimeout().toMillis());
             closeWithError(ErrorCode.HANDSHAKE_TIMEOUT, 0, "handshake not completed within "
@@ -431,6 +491,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
                     limits.maxSubjectTokens());
             match = routeCache.matchAndPut(subject, hash);
         }
+        access.checkPublish(buf, subjectOffset, subjectBytes);
         outbox.msgsIn++;
         if (!match.isEmpty()) {
             route(match, buf, index, frameBytes, flags);
@@ -734,6 +795,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(ErrorCode.BAD_SUBJECT, "queue group: " + e.getMessage());
             }
         }
+        access.checkSubscribe(sub.subject());
         int maxPending = sub.maxPendingMessages() == 0 ? limits.maxPendingMessages()
                 : Math.min(sub.maxPendingMessages(), limits.maxPendingMessages());
         Subscription s = new Subscription(this, sid, sub.subject(), sub.queue(), sub.policy(), maxPending);
@@ -878,6 +940,14 @@ public final class Session extends ChannelInboundHandlerAdapter {
         cancelTimers();
         removeAllSubscriptions();
         channel.config().setAutoRead(false);
+        writeClosingError(code, id, text);
+    }
+
+    /** Writes ERROR with the CLOSING flag and closes once it is written (or after a linger). */
+    private void writeClosingError(ErrorCode code, int id, String text) {
+        if (!channel.isActive()) {
+            return;
+        }
         writeBatch();
         ByteBuffer encoded = Frames.encode(new Frame.Error(id, code.code(), true, clip(text)));
         ctx.writeAndFlush(ctx.alloc().buffer(encoded.remaining()).writeBytes(encoded))

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import tern.broker.routing.SubjectRouter;
+import tern.broker.security.Authenticator;
 import tern.protocol.Limits;
 
 /**
@@ -18,15 +19,26 @@ public final class Sessions {
     private final Counters counters = new Counters();
     private final String serverId;
     private final String serverVersion;
+    private final Authenticator authenticator;
     private final Set<Session> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<EventLoop, Outbox> outboxes = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
     private volatile int drainMillis;
 
     public Sessions(Limits limits, String serverId, String serverVersion) {
+        this(limits, serverId, serverVersion, Authenticator.open());
+    }
+
+    /** With authentication (docs/security.md): authenticator decides logins and each user's access. */
+    public Sessions(Limits limits, String serverId, String serverVersion, Authenticator authenticator) {
         this.limits = limits;
         this.serverId = serverId;
         this.serverVersion = serverVersion;
+        this.authenticator = authenticator;
+    }
+
+    public Authenticator authenticator() {
+        return authenticator;
     }
 
     /** A new handler for an accepted channel. */
