@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tern.broker.guard.ConnectionGate;
+import tern.broker.security.Authenticator;
+import tern.broker.security.ReloadSignal;
 import tern.broker.session.Counters;
 import tern.broker.session.Session;
 import tern.broker.session.Sessions;
@@ -57,6 +59,7 @@ public final class TernBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Sessions sessions;
+    private final Authenticator authenticator;
     private final ConnectionGate gate;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -71,7 +74,8 @@ public final class TernBroker implements AutoCloseable {
         this.config = config;
         Limits limits = config.limits();
         String serverId = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
-        this.sessions = new Sessions(limits, serverId, VERSION);
+        this.authenticator = Authenticator.load(config.usersFile());
+        this.sessions = new Sessions(limits, serverId, VERSION, authenticator);
         this.gate = new ConnectionGate(config.addressLimits(), config.tls(), limits.handshakeTimeout());
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -120,6 +124,9 @@ public final class TernBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding " + config.host() + ":" + config.port(), e);
+        } catch (IllegalArgumentException e) {
+            // the users file cannot be loaded: the message names it (and the line)
+            throw new IllegalStateException(e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + e.getMessage(), e);
@@ -132,6 +139,7 @@ public final class TernBroker implements AutoCloseable {
                 config.eventLoopThreads() == 1 ? "" : "s", l.maxConnections(), l.maxFrameBytes(),
                 l.maxSubscriptions(), l.maxPendingBytes(), l.maxPendingMessages(), l.maxSubjectBytes(),
                 l.handshakeTimeout().toMillis(), l.pingInterval().toMillis(), l.idleTimeout().toMillis());
+        broker.authenticator.logStartup();
         return broker;
     }
 
@@ -144,6 +152,7 @@ public final class TernBroker implements AutoCloseable {
         Thread hook = new Thread(broker::close, "tern-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         boolean signals = handleSignal("TERM", broker) & handleSignal("INT", broker);
+        ReloadSignal.install(broker.authenticator);
         if (!signals) {
             log.debug("signal handlers unavailable; relying on the shutdown hook");
         }
@@ -153,6 +162,20 @@ public final class TernBroker implements AutoCloseable {
         } catch (IllegalStateException e) {
             // The JVM is already shutting down (the hook is what closed us).
         }
+    }
+
+    /**
+     * Re-reads the users file (SIGHUP does the same for {@link #runUntilShutdown}). New logins use it;
+     * connections already logged in keep their permissions. False, with the old file still in force,
+     * when it cannot be loaded or the broker runs without one.
+     */
+    public boolean reloadUsers() {
+        return authenticator.reload();
+    }
+
+    /** True when clients must authenticate (a users file is configured). */
+    public boolean authenticationRequired() {
+        return authenticator.required();
     }
 
     /** The bound TCP port (useful with port 0). */
