@@ -21,11 +21,13 @@ import tern.protocol.Limits;
  * @param readBufferBytes       read buffer size; larger frames get a temporary buffer (default 256 KiB)
  * @param maxFrameBytes         largest frame body this client accepts, 0 = the server's limit (default 0)
  * @param dispatchQueueMessages bound of the queue between the reader and the dispatch thread (default 16384)
+ * @param credentials           how to authenticate (SCRAM user and password, or a token), or null for none
+ *                              (default); every reconnect authenticates again with them
  */
 public record ConnectOptions(String host, int port, String name, Duration connectTimeout, boolean reconnect,
                              int maxReconnects, Duration reconnectWaitMin, Duration reconnectWaitMax,
                              ConnectionListener listener, int writeBufferBytes, int readBufferBytes,
-                             int maxFrameBytes, int dispatchQueueMessages) {
+                             int maxFrameBytes, int dispatchQueueMessages, Credentials credentials) {
     /** Port used when none is given. */
     public static final int DEFAULT_PORT = 7420;
     /** Smallest write and read buffer: room for a handful of ordinary frames. */
@@ -79,6 +81,7 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         b.readBufferBytes = readBufferBytes;
         b.maxFrameBytes = maxFrameBytes;
         b.dispatchQueueMessages = dispatchQueueMessages;
+        b.credentials = credentials;
         return b;
     }
 
@@ -103,6 +106,9 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         private int readBufferBytes = 256 << 10;
         private int maxFrameBytes;
         private int dispatchQueueMessages = 16_384;
+        private Credentials credentials;
+        private String user;
+        private String password;
 
         private Builder() {
         }
@@ -170,9 +176,49 @@ public record ConnectOptions(String host, int port, String name, Duration connec
             return this;
         }
 
+        /** The user name for SCRAM-SHA-256; give {@link #password} too. */
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        /**
+         * The password for SCRAM-SHA-256. It never leaves this process: the server gets a proof bound to
+         * this exchange, and proves in turn that it knows the user's verifier (else the connection is
+         * refused with {@link ServerIdentityException}).
+         */
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /** A bearer token (TOKEN mechanism) instead of user and password. Use it only over TLS. */
+        public Builder token(String token) {
+            this.credentials = token == null ? null : Credentials.token(token);
+            return this;
+        }
+
+        public Builder credentials(Credentials credentials) {
+            this.credentials = credentials;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException for a user without password (or the reverse), or both a token and a user */
         public ConnectOptions build() {
+            Credentials c = credentials;
+            if (user != null || password != null) {
+                if (user == null || password == null) {
+                    throw new IllegalArgumentException(user == null ? "password given without user" : "user '" + user
+                            + "' given without password");
+                }
+                if (c != null && !c.mechanism().equals(tern.protocol.auth.AuthMechanism.SCRAM_SHA_256)) {
+                    throw new IllegalArgumentException("give either user and password or a token, not both");
+                }
+                c = Credentials.password(user, password);
+            }
             return new ConnectOptions(host, port, name, connectTimeout, reconnect, maxReconnects, reconnectWaitMin,
-                    reconnectWaitMax, listener, writeBufferBytes, readBufferBytes, maxFrameBytes, dispatchQueueMessages);
+                    reconnectWaitMax, listener, writeBufferBytes, readBufferBytes, maxFrameBytes, dispatchQueueMessages,
+                    c);
         }
     }
 }

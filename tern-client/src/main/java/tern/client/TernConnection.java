@@ -34,6 +34,9 @@ import tern.protocol.Limits;
 import tern.protocol.MessageLayout;
 import tern.protocol.ProtocolException;
 import tern.protocol.Subjects;
+import tern.protocol.auth.AuthMechanism;
+import tern.protocol.auth.ScramClient;
+import tern.protocol.auth.ScramException;
 
 /**
  * The {@link Connection} implementation. Threads: {@code tern-reader-N} (reads and parses frames,
@@ -137,8 +140,21 @@ final class TernConnection implements Connection {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().connect(new InetSocketAddress(options.host(), options.port()),
                     (int) Math.max(1, Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis())));
+            Credentials credentials = options.credentials();
+            ScramClient scram = null;
+            String mechanism = AuthMechanism.NONE;
+            byte[] authData = new byte[0];
+            if (credentials != null) {
+                mechanism = credentials.mechanism();
+                if (mechanism.equals(AuthMechanism.SCRAM_SHA_256)) {
+                    scram = new ScramClient(credentials.user(), credentials.secret());
+                    authData = scram.clientFirst();
+                } else {
+                    authData = credentials.secret().getBytes(StandardCharsets.UTF_8);
+                }
+            }
             Frame.Hello hello = new Frame.Hello(1, Frame.VERSION, options.maxFrameBytes(), 0, options.name(),
-                    CLIENT_VERSION, "", new byte[0]);
+                    CLIENT_VERSION, mechanism, authData);
             ByteBuffer greeting = ByteBuffer.allocate(Frame.PREFACE.length + Frames.encodedBytes(hello));
             greeting.put(Frame.PREFACE);
             Frames.encode(hello, greeting);
@@ -148,14 +164,33 @@ final class TernConnection implements Connection {
             }
             in.reset();
             in.setMaxFrameBytes(HANDSHAKE_MAX_FRAME_BYTES);
-            Frame[] first = new Frame[1];
-            while (first[0] == null) {
-                if (in.drain((b, off, n) -> first[0] = Frames.decode(b.duplicate().position(off).limit(off + n)), 1) == 0
-                        && ch.read(in.readTarget()) < 0) {
-                    throw new EOFException("server closed the connection during the handshake");
+            Frame f = readHandshakeFrame(ch);
+            if (f instanceof Frame.Challenge c) {
+                if (scram == null) {
+                    throw new TernException("server " + where + " sent CHALLENGE, but this client named "
+                            + (mechanism.isEmpty() ? "no mechanism" : mechanism) + " (protocol.md 5.3)");
+                }
+                byte[] clientFinal;
+                try {
+                    clientFinal = scram.clientFinal(c.data());
+                } catch (ScramException e) {
+                    throw new ServerIdentityException("server " + where + " sent an unacceptable SCRAM challenge: "
+                            + e.getMessage() + "; connection refused", e);
+                }
+                ByteBuffer auth = Frames.encode(new Frame.Auth(clientFinal));
+                while (auth.hasRemaining()) {
+                    ch.write(auth);
+                }
+                f = readHandshakeFrame(ch);
+            }
+            if (f instanceof Frame.Welcome w && scram != null) {
+                try {
+                    scram.verifyServerFinal(w.authData());
+                } catch (ScramException e) {
+                    throw new ServerIdentityException("server " + where + " did not prove it knows the credential of"
+                            + " user '" + credentials.user() + "' (" + e.getMessage() + "); connection refused", e);
                 }
             }
-            Frame f = first[0];
             if (f instanceof Frame.Welcome w) {
                 int maxFrame = options.maxFrameBytes() == 0 ? w.maxFrameBytes()
                         : Math.min(options.maxFrameBytes(), w.maxFrameBytes());
@@ -176,9 +211,6 @@ final class TernConnection implements Connection {
             if (f instanceof Frame.Error e) {
                 throw ServerException.of(e.code(), e.text());
             }
-            if (f instanceof Frame.Challenge) {
-                throw new TernException("server " + where + " requires authentication, which this client does not support yet");
-            }
             throw new TernException("server " + where + " sent " + f.type() + " instead of WELCOME");
         } catch (IOException | ProtocolException | TernException e) {
             watchdog.cancel(false);
@@ -195,6 +227,18 @@ final class TernConnection implements Connection {
             closeQuietly(ch);
             throw e;
         }
+    }
+
+    /** One whole frame during the handshake (bounded by HANDSHAKE_MAX_FRAME_BYTES and the watchdog). */
+    private Frame readHandshakeFrame(SocketChannel ch) throws IOException {
+        Frame[] first = new Frame[1];
+        while (first[0] == null) {
+            if (in.drain((b, off, n) -> first[0] = Frames.decode(b.duplicate().position(off).limit(off + n)), 1) == 0
+                    && ch.read(in.readTarget()) < 0) {
+                throw new EOFException("server closed the connection during the handshake");
+            }
+        }
+        return first[0];
     }
 
     // ---- reader -----------------------------------------------------------------------------------------
@@ -431,6 +475,11 @@ final class TernConnection implements Connection {
                     return false;
                 }
                 continue;
+            } catch (ServerIdentityException e) {
+                // Not retried: a server that cannot prove itself will not learn to by being asked again.
+                event(e);
+                close();
+                return false;
             } catch (TernException e) {
                 continue;
             }
