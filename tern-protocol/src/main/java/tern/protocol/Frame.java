@@ -285,6 +285,224 @@ public sealed interface Frame {
         }
     }
 
+    // ---- durable queues (0x20..0x2F; docs/protocol.md 6.15..6.29) ------------------------------------------
+
+    /** Declare a queue (create, or check the options of an existing one); answered with QINFO or ERROR. */
+    record QDeclare(int id, String name, QueueSpec spec) implements Frame {
+        public QDeclare {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(spec);
+        }
+
+        public FrameType type() {
+            return FrameType.QDECLARE;
+        }
+    }
+
+    /** Delete a queue and its messages; answered with OK or ERROR. */
+    record QDelete(int id, String name) implements Frame {
+        public QDelete {
+            Objects.requireNonNull(name);
+        }
+
+        public FrameType type() {
+            return FrameType.QDELETE;
+        }
+    }
+
+    /** Remove a queue's ready messages; answered with COUNT (messages removed) or ERROR. */
+    record QPurge(int id, String name) implements Frame {
+        public QPurge {
+            Objects.requireNonNull(name);
+        }
+
+        public FrameType type() {
+            return FrameType.QPURGE;
+        }
+    }
+
+    /** List queues (name "" = all, else that one): answered with one QINFO per queue, then COUNT, or ERROR. */
+    record QList(int id, String name) implements Frame {
+        public QList {
+            Objects.requireNonNull(name);
+        }
+
+        public FrameType type() {
+            return FrameType.QLIST;
+        }
+    }
+
+    /** A queue's options and counters; failure is "" when the queue is healthy. */
+    record QInfo(int id, String name, QueueSpec spec, long depth, long depthBytes, long unacked, int consumers,
+                 long published, long delivered, long redelivered, long acked, long deadLettered, long expired,
+                 long dropped, String failure) implements Frame {
+        public QInfo {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(spec);
+            Objects.requireNonNull(failure);
+        }
+
+        public FrameType type() {
+            return FrameType.QINFO;
+        }
+    }
+
+    /** Move a dead-letter queue's ready messages back to their origin (target "") or to target; answered with COUNT. */
+    record QRedrive(int id, String deadLetterQueue, String target) implements Frame {
+        public QRedrive {
+            Objects.requireNonNull(deadLetterQueue);
+            Objects.requireNonNull(target);
+        }
+
+        public FrameType type() {
+            return FrameType.QREDRIVE;
+        }
+    }
+
+    /** Publish one message into a queue; with confirm (flag ACK) the server answers CONFIRM once it is durable. */
+    record Send(int id, boolean confirm, String queue, Map<String, String> headers, byte[] payload) implements Frame {
+        public Send {
+            Objects.requireNonNull(queue);
+            headers = orderedCopy(headers);
+            Objects.requireNonNull(payload);
+        }
+
+        public FrameType type() {
+            return FrameType.SEND;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Send s && id == s.id && confirm == s.confirm && queue.equals(s.queue)
+                    && headers.equals(s.headers) && Arrays.equals(payload, s.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(id, queue, headers) * 31 + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "Send[id=" + id + (confirm ? ", confirm" : "") + ", " + queue + ", headers=" + headers + ", "
+                    + payload.length + "B]";
+        }
+    }
+
+    /** The durability receipt of SEND id: the message's offset in its queue's log, and whether it was fsynced. */
+    record Confirm(int id, long offset, boolean fsynced) implements Frame {
+        public FrameType type() {
+            return FrameType.CONFIRM;
+        }
+    }
+
+    /** Attach consumer id (chosen by the client) to a queue with a prefetch (most unacked deliveries). */
+    record Consume(int id, boolean ack, String queue, int prefetch, boolean autoAck) implements Frame {
+        public Consume {
+            Objects.requireNonNull(queue);
+        }
+
+        public FrameType type() {
+            return FrameType.CONSUME;
+        }
+    }
+
+    /** Detach consumer id; its unacked deliveries are redelivered. */
+    record Cancel(int id, boolean ack) implements Frame {
+        public FrameType type() {
+            return FrameType.CANCEL;
+        }
+    }
+
+    /**
+     * One delivery to consumer id. deadLetterOrigin is null unless the message came from a dead-letter queue;
+     * then deadLetterReason (1 EXPIRED, 2 REJECTED, 3 MAX_DELIVERIES) and deadLetterCount say why and after how
+     * many deliveries (both 0 otherwise).
+     */
+    record Deliver(int id, long token, long offset, int deliveryCount, String deadLetterOrigin, int deadLetterReason,
+                   int deadLetterCount, String subject, Map<String, String> headers, byte[] payload) implements Frame {
+        public Deliver {
+            Objects.requireNonNull(subject);
+            headers = orderedCopy(headers);
+            Objects.requireNonNull(payload);
+            if (deadLetterOrigin == null && (deadLetterReason != 0 || deadLetterCount != 0)) {
+                throw new IllegalArgumentException("dead-letter reason/count without an origin");
+            }
+        }
+
+        public FrameType type() {
+            return FrameType.DELIVER;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Deliver d && id == d.id && token == d.token && offset == d.offset
+                    && deliveryCount == d.deliveryCount && Objects.equals(deadLetterOrigin, d.deadLetterOrigin)
+                    && deadLetterReason == d.deadLetterReason && deadLetterCount == d.deadLetterCount
+                    && subject.equals(d.subject) && headers.equals(d.headers) && Arrays.equals(payload, d.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(id, token, offset, subject) * 31 + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "Deliver[consumer=" + id + ", token=" + token + ", offset=" + offset + ", count=" + deliveryCount
+                    + (deadLetterOrigin != null ? ", dead letter of " + deadLetterOrigin + " reason "
+                    + deadLetterReason + " after " + deadLetterCount : "") + ", " + subject + ", headers=" + headers
+                    + ", " + payload.length + "B]";
+        }
+    }
+
+    /** Acknowledge deliveries of consumer id, by token (a batch: one frame per write burst). */
+    record Ack(int id, long[] tokens) implements Frame {
+        public Ack {
+            tokens = tokens.clone();
+        }
+
+        public FrameType type() {
+            return FrameType.ACK;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Ack a && id == a.id && Arrays.equals(tokens, a.tokens);
+        }
+
+        @Override
+        public int hashCode() {
+            return id * 31 + Arrays.hashCode(tokens);
+        }
+
+        @Override
+        public String toString() {
+            return "Ack[consumer=" + id + ", tokens=" + Arrays.toString(tokens) + "]";
+        }
+    }
+
+    /** Requeue a delivery of consumer id, now (delay 0) or after delayMillis. */
+    record Nack(int id, long token, int delayMillis) implements Frame {
+        public FrameType type() {
+            return FrameType.NACK;
+        }
+    }
+
+    /** Dead-letter a delivery of consumer id (reason REJECTED). */
+    record Reject(int id, long token) implements Frame {
+        public FrameType type() {
+            return FrameType.REJECT;
+        }
+    }
+
+    /** A count answering request id (QPURGE: removed, QREDRIVE: moved, QLIST: QINFO frames sent before it). */
+    record Count(int id, long count) implements Frame {
+        public FrameType type() {
+            return FrameType.COUNT;
+        }
+    }
+
     /**
      * An unmodifiable copy that keeps the caller's iteration order, so that encoding is deterministic
      * (Map.copyOf's order changes from one JVM run to the next) and header order survives a round trip.

@@ -18,7 +18,22 @@ public enum FrameType {
     SUB(0x11, Direction.CLIENT),
     UNSUB(0x12, Direction.CLIENT),
     MSG(0x13, Direction.SERVER),
-    DROPPED(0x14, Direction.SERVER);
+    DROPPED(0x14, Direction.SERVER),
+    QDECLARE(0x20, Direction.CLIENT),
+    QDELETE(0x21, Direction.CLIENT),
+    QPURGE(0x22, Direction.CLIENT),
+    QLIST(0x23, Direction.CLIENT),
+    QINFO(0x24, Direction.SERVER),
+    QREDRIVE(0x25, Direction.CLIENT),
+    SEND(0x26, Direction.CLIENT),
+    CONFIRM(0x27, Direction.SERVER),
+    CONSUME(0x28, Direction.CLIENT),
+    CANCEL(0x29, Direction.CLIENT),
+    DELIVER(0x2A, Direction.SERVER),
+    ACK(0x2B, Direction.CLIENT),
+    NACK(0x2C, Direction.CLIENT),
+    REJECT(0x2D, Direction.CLIENT),
+    COUNT(0x2E, Direction.SERVER);
 
     /** Who may send a frame type. */
     public enum Direction { CLIENT, SERVER, BOTH }

@@ -90,13 +90,127 @@ public final class Frames {
             }
             case UNSUB -> dst.putInt(((Frame.Unsub) frame).afterMessages());
             case DROPPED -> dst.putLong(((Frame.Dropped) frame).count());
-            default -> throw new IllegalStateException("unencodable " + frame.type());
+            case QDECLARE -> {
+                Frame.QDeclare q = (Frame.QDeclare) frame;
+                Codec.putStr(dst, Codec.utf8(q.name()));
+                putSpec(dst, q.spec());
+            }
+            case QDELETE -> Codec.putStr(dst, Codec.utf8(((Frame.QDelete) frame).name()));
+            case QPURGE -> Codec.putStr(dst, Codec.utf8(((Frame.QPurge) frame).name()));
+            case QLIST -> Codec.putStr(dst, Codec.utf8(((Frame.QList) frame).name()));
+            case QINFO -> {
+                Frame.QInfo q = (Frame.QInfo) frame;
+                Codec.putStr(dst, Codec.utf8(q.name()));
+                putSpec(dst, q.spec());
+                dst.putLong(q.depth()).putLong(q.depthBytes()).putLong(q.unacked()).putInt(q.consumers())
+                        .putLong(q.published()).putLong(q.delivered()).putLong(q.redelivered()).putLong(q.acked())
+                        .putLong(q.deadLettered()).putLong(q.expired()).putLong(q.dropped());
+                Codec.putStr(dst, Codec.utf8(q.failure()));
+            }
+            case QREDRIVE -> {
+                Frame.QRedrive q = (Frame.QRedrive) frame;
+                Codec.putStr(dst, Codec.utf8(q.deadLetterQueue()));
+                Codec.putStr(dst, Codec.utf8(q.target()));
+            }
+            case SEND -> {
+                Frame.Send m = (Frame.Send) frame;
+                Codec.putStr(dst, Codec.utf8(m.queue()));
+                if (!m.headers().isEmpty()) {
+                    dst.put(encodeHeaders(m.headers()));
+                }
+                dst.put(m.payload());
+            }
+            case CONFIRM -> {
+                Frame.Confirm c = (Frame.Confirm) frame;
+                dst.putLong(c.offset()).put((byte) (c.fsynced() ? 1 : 0));
+            }
+            case CONSUME -> {
+                Frame.Consume c = (Frame.Consume) frame;
+                Codec.putStr(dst, Codec.utf8(c.queue()));
+                dst.putInt(c.prefetch());
+            }
+            case CANCEL -> { }
+            case DELIVER -> {
+                Frame.Deliver d = (Frame.Deliver) frame;
+                dst.putLong(d.token()).putLong(d.offset()).putInt(d.deliveryCount());
+                if (d.deadLetterOrigin() != null) {
+                    Codec.putStr(dst, Codec.utf8(d.deadLetterOrigin()));
+                    dst.put((byte) d.deadLetterReason()).putInt(d.deadLetterCount());
+                }
+                putMessageBody(dst, d.subject(), null, d.headers(), d.payload());
+            }
+            case ACK -> {
+                long[] tokens = ((Frame.Ack) frame).tokens();
+                dst.putInt(tokens.length);
+                for (long t : tokens) {
+                    dst.putLong(t);
+                }
+            }
+            case NACK -> {
+                Frame.Nack n = (Frame.Nack) frame;
+                dst.putLong(n.token()).putInt(n.delayMillis());
+            }
+            case REJECT -> dst.putLong(((Frame.Reject) frame).token());
+            case COUNT -> dst.putLong(((Frame.Count) frame).count());
         }
     }
 
     /** Writes the 12 bytes every frame starts with. bodyLength counts header + body (the length field's value). */
     public static void putHeader(ByteBuffer dst, int length, FrameType type, int flags, int id) {
         dst.putInt(length).put((byte) type.code()).put((byte) flags).putShort((short) 0).putInt(id);
+    }
+
+    private static void putSpec(ByteBuffer dst, QueueSpec q) {
+        dst.put((byte) q.flags()).putInt(q.fsyncIntervalMillis()).putLong(q.messageTtlMillis())
+                .putLong(q.expiryMillis()).putLong(q.ackTimeoutMillis()).putLong(q.maxLengthMessages())
+                .putLong(q.maxLengthBytes()).putInt(q.maxDeliveries());
+        Codec.putStr(dst, Codec.utf8(q.deadLetterQueue()));
+        dst.putShort((short) q.bindings().size());
+        for (String b : q.bindings()) {
+            Codec.putStr(dst, Codec.utf8(b));
+        }
+    }
+
+    /** Size of a whole SEND frame (prefix included) with these pre-encoded parts; headerBlock may be null. */
+    public static int sendBytes(byte[] queue, byte[] headerBlock, int payloadBytes) {
+        return Frame.BODY_OFFSET + Codec.strSize(queue) + (headerBlock == null ? 0 : headerBlock.length) + payloadBytes;
+    }
+
+    /** Writes a whole SEND frame from pre-encoded parts at dst's position; headerBlock null or empty: none. */
+    public static void putSend(ByteBuffer dst, int id, boolean confirm, byte[] queue, byte[] headerBlock,
+                               byte[] payload) {
+        boolean hasHeaders = headerBlock != null && headerBlock.length > 0;
+        int flags = (confirm ? Flags.ACK : 0) | (hasHeaders ? Flags.HEADERS : 0);
+        putHeader(dst, sendBytes(queue, hasHeaders ? headerBlock : null, payload.length) - Frame.PREFIX_BYTES,
+                FrameType.SEND, flags, id);
+        Codec.putStr(dst, queue);
+        if (hasHeaders) {
+            dst.put(headerBlock);
+        }
+        dst.put(payload);
+    }
+
+    /** Bytes of an ACK frame carrying one token; each further token adds 8 ({@link #ACK_TOKEN_BYTES}). */
+    public static final int ACK_ONE_BYTES = Frame.BODY_OFFSET + 4 + 8;
+    /** Bytes each token adds to an ACK frame. */
+    public static final int ACK_TOKEN_BYTES = 8;
+    /** Offset of the token count within an ACK frame. */
+    public static final int ACK_COUNT_OFFSET = Frame.BODY_OFFSET;
+
+    /** Writes an ACK frame for consumer id holding one token; grow it with {@link #appendAckToken}. */
+    public static void putAck(ByteBuffer dst, int consumerId, long token) {
+        putHeader(dst, ACK_ONE_BYTES - Frame.PREFIX_BYTES, FrameType.ACK, 0, consumerId);
+        dst.putInt(1).putLong(token);
+    }
+
+    /**
+     * Appends a token to the ACK frame starting at frameStart, which must be the last frame written to dst
+     * (dst's position is its end): bumps its length and count.
+     */
+    public static void appendAckToken(ByteBuffer dst, int frameStart, long token) {
+        dst.putLong(token);
+        dst.putInt(frameStart, dst.getInt(frameStart) + ACK_TOKEN_BYTES);
+        dst.putInt(frameStart + ACK_COUNT_OFFSET, dst.getInt(frameStart + ACK_COUNT_OFFSET) + 1);
     }
 
     /** Encodes a header map as a header block (u16 count, then key/value str pairs). */
@@ -171,6 +285,14 @@ public final class Frames {
             return u.ack() ? Flags.ACK : 0;
         } else if (frame instanceof Frame.Error e) {
             return e.closing() ? Flags.CLOSING : 0;
+        } else if (frame instanceof Frame.Send m) {
+            return (m.confirm() ? Flags.ACK : 0) | (m.headers().isEmpty() ? 0 : Flags.HEADERS);
+        } else if (frame instanceof Frame.Consume c) {
+            return (c.ack() ? Flags.ACK : 0) | (c.autoAck() ? Flags.AUTO_ACK : 0);
+        } else if (frame instanceof Frame.Cancel c) {
+            return c.ack() ? Flags.ACK : 0;
+        } else if (frame instanceof Frame.Deliver d) {
+            return (d.headers().isEmpty() ? 0 : Flags.HEADERS) | (d.deadLetterOrigin() != null ? Flags.DEAD_LETTER : 0);
         }
         return 0;
     }
@@ -198,8 +320,37 @@ public final class Frames {
             return 4;
         } else if (frame instanceof Frame.Dropped) {
             return 8;
+        } else if (frame instanceof Frame.QDeclare q) {
+            return str(q.name()) + q.spec().encodedBytes();
+        } else if (frame instanceof Frame.QDelete q) {
+            return str(q.name());
+        } else if (frame instanceof Frame.QPurge q) {
+            return str(q.name());
+        } else if (frame instanceof Frame.QList q) {
+            return str(q.name());
+        } else if (frame instanceof Frame.QInfo q) {
+            return str(q.name()) + q.spec().encodedBytes() + 10 * 8 + 4 + str(q.failure());
+        } else if (frame instanceof Frame.QRedrive q) {
+            return str(q.deadLetterQueue()) + str(q.target());
+        } else if (frame instanceof Frame.Send m) {
+            return str(m.queue()) + (m.headers().isEmpty() ? 0 : encodeHeaders(m.headers()).length) + m.payload().length;
+        } else if (frame instanceof Frame.Confirm) {
+            return 9;
+        } else if (frame instanceof Frame.Consume c) {
+            return str(c.queue()) + 4;
+        } else if (frame instanceof Frame.Deliver d) {
+            return 20 + (d.deadLetterOrigin() == null ? 0 : str(d.deadLetterOrigin()) + 5)
+                    + messageBodyBytes(d.subject(), null, d.headers(), d.payload());
+        } else if (frame instanceof Frame.Ack a) {
+            return 4 + 8 * a.tokens().length;
+        } else if (frame instanceof Frame.Nack) {
+            return 12;
+        } else if (frame instanceof Frame.Reject) {
+            return 8;
+        } else if (frame instanceof Frame.Count) {
+            return 8;
         }
-        return 0; // PING, PONG, OK
+        return 0; // PING, PONG, OK, CANCEL
     }
 
     private static int messageBodyBytes(String subject, String reply, Map<String, String> headers, byte[] payload) {
@@ -268,6 +419,53 @@ public final class Frames {
             }
             case UNSUB -> new Frame.Unsub(id, ack, r.u31("afterMessages"));
             case DROPPED -> new Frame.Dropped(id, r.i64());
+            case QDECLARE -> new Frame.QDeclare(id, r.str("name"), r.spec());
+            case QDELETE -> new Frame.QDelete(id, r.str("name"));
+            case QPURGE -> new Frame.QPurge(id, r.str("name"));
+            case QLIST -> new Frame.QList(id, r.str("name"));
+            case QINFO -> new Frame.QInfo(id, r.str("name"), r.spec(), r.i64(), r.i64(), r.i64(), r.u31("consumers"),
+                    r.i64(), r.i64(), r.i64(), r.i64(), r.i64(), r.i64(), r.i64(), r.str("failure"));
+            case QREDRIVE -> new Frame.QRedrive(id, r.str("deadLetterQueue"), r.str("target"));
+            case SEND -> {
+                String queue = r.str("queue");
+                Map<String, String> headers = r.headers((flags & Flags.HEADERS) != 0, limits.maxHeaders());
+                yield new Frame.Send(id, ack, queue, headers, r.rest());
+            }
+            case CONFIRM -> new Frame.Confirm(id, r.i64(), r.bool("fsynced"));
+            case CONSUME -> new Frame.Consume(id, ack, r.str("queue"), r.u31("prefetch"),
+                    (flags & Flags.AUTO_ACK) != 0);
+            case CANCEL -> new Frame.Cancel(id, ack);
+            case DELIVER -> {
+                long token = r.i64();
+                long offset = r.i64();
+                int count = r.u31("deliveryCount");
+                String origin = null;
+                int reason = 0;
+                int deadCount = 0;
+                if ((flags & Flags.DEAD_LETTER) != 0) {
+                    origin = r.str("deadLetterOrigin");
+                    reason = r.u8();
+                    deadCount = r.u31("deadLetterCount");
+                }
+                String subject = r.str("subject");
+                Map<String, String> headers = r.headers((flags & Flags.HEADERS) != 0, limits.maxHeaders());
+                yield new Frame.Deliver(id, token, offset, count, origin, reason, deadCount, subject, headers, r.rest());
+            }
+            case ACK -> {
+                int count = r.u31("count");
+                if ((long) count * 8 != end - r.p) {
+                    throw Codec.malformed("ACK count " + count + " needs " + (long) count * 8 + " token bytes, has "
+                            + (end - r.p) + " (trailing or missing bytes)");
+                }
+                long[] tokens = new long[count];
+                for (int i = 0; i < count; i++) {
+                    tokens[i] = r.i64();
+                }
+                yield new Frame.Ack(id, tokens);
+            }
+            case NACK -> new Frame.Nack(id, r.i64(), r.u31("delayMillis"));
+            case REJECT -> new Frame.Reject(id, r.i64());
+            case COUNT -> new Frame.Count(id, r.i64());
             case PUB, MSG -> {
                 MessageLayout m = new MessageLayout().parse(b, start, end - start, limits.maxSubjectBytes(),
                         limits.maxHeaders());
@@ -383,6 +581,68 @@ public final class Frames {
             byte[] data = new byte[len];
             b.get(p, data);
             p += len;
+            return data;
+        }
+
+        boolean bool(String field) {
+            int v = u8();
+            if (v > 1) {
+                throw Codec.malformed(type + " " + field + " " + v + " is not 0 or 1");
+            }
+            return v == 1;
+        }
+
+        QueueSpec spec() {
+            int flags = u8();
+            if ((flags & ~(QueueSpec.DURABLE | QueueSpec.NO_ACK | QueueSpec.DROP_HEAD)) != 0) {
+                throw Codec.malformed(type + " queue flags 0x" + Integer.toHexString(flags) + " outside 0x07");
+            }
+            int fsyncInterval = u31("fsyncIntervalMillis");
+            long ttl = u63("messageTtlMillis");
+            long expiry = u63("expiryMillis");
+            long ackTimeout = u63("ackTimeoutMillis");
+            long maxMessages = u63("maxLengthMessages");
+            long maxBytes = u63("maxLengthBytes");
+            int maxDeliveries = u31("maxDeliveries");
+            String dlq = str("deadLetterQueue");
+            int n = u16();
+            List<String> bindings = new ArrayList<>(Math.min(n, (end - p) / 2));
+            for (int i = 0; i < n; i++) {
+                bindings.add(str("binding"));
+            }
+            return new QueueSpec((flags & QueueSpec.DURABLE) != 0, (flags & QueueSpec.NO_ACK) != 0,
+                    (flags & QueueSpec.DROP_HEAD) != 0, fsyncInterval, ttl, expiry, ackTimeout, maxMessages, maxBytes,
+                    maxDeliveries, dlq, bindings);
+        }
+
+        long u63(String field) {
+            long v = i64();
+            if (v < 0) {
+                throw Codec.malformed(type + " " + field + " " + Long.toUnsignedString(v) + " > " + Long.MAX_VALUE);
+            }
+            return v;
+        }
+
+        Map<String, String> headers(boolean present, int maxHeaders) {
+            if (!present) {
+                return Map.of();
+            }
+            int start = p;
+            int count = u16();
+            if (count > maxHeaders) {
+                throw new ProtocolException(ErrorCode.LIMIT_EXCEEDED, "header count " + count + " > max " + maxHeaders);
+            }
+            for (int i = 0; i < count; i++) {
+                p += 2 + Codec.strBytes(b, p, end, type + " header key");
+                p += 2 + Codec.strBytes(b, p, end, type + " header value");
+            }
+            return decodeHeaders(b, start, p - start);
+        }
+
+        byte[] rest() {
+            byte[] data = new byte[end - p];
+            b.get(p, data);
+            p = end;
             return data;
         }
 

@@ -204,7 +204,7 @@ class FramesProperties {
     @Provide
     Arbitrary<Frame> frames() {
         return Arbitraries.oneOf(List.of(hello(), welcome(), auth(), challenge(), ping(), pong(), goAway(), error(),
-                ok(), pub(), sub(), unsub(), msg(), dropped()));
+                ok(), pub(), sub(), unsub(), msg(), dropped(), queueFrames()));
     }
 
     private static Arbitrary<String> text(int maxChars) {
@@ -291,6 +291,18 @@ class FramesProperties {
 
     private static Arbitrary<Frame> unsub() {
         return Combinators.combine(anyInt(), Arbitraries.of(true, false), u31()).as(Frame.Unsub::new);
+    }
+
+    /** Queue frames (0x20..0x2E), from seeded random generation (TestFrames.random covers each type). */
+    private static Arbitrary<Frame> queueFrames() {
+        return Arbitraries.longs().map(seed -> {
+            Random r = new Random(seed);
+            Frame f;
+            do {
+                f = TestFrames.random(r, 200);
+            } while (f.type().code() < 0x20);
+            return f;
+        });
     }
 
     private static Arbitrary<Frame> dropped() {

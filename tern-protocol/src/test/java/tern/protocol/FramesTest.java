@@ -220,8 +220,13 @@ class FramesTest {
         assertThat(Flags.allowed(FrameType.SUB)).isEqualTo(0x80);
         assertThat(Flags.allowed(FrameType.UNSUB)).isEqualTo(0x80);
         assertThat(Flags.allowed(FrameType.ERROR)).isEqualTo(0x40);
+        assertThat(Flags.allowed(FrameType.SEND)).isEqualTo(0x82);
+        assertThat(Flags.allowed(FrameType.CONSUME)).isEqualTo(0x88);
+        assertThat(Flags.allowed(FrameType.CANCEL)).isEqualTo(0x80);
+        assertThat(Flags.allowed(FrameType.DELIVER)).isEqualTo(0x12);
         for (FrameType t : EnumSet.complementOf(EnumSet.of(FrameType.PUB, FrameType.MSG, FrameType.SUB,
-                FrameType.UNSUB, FrameType.ERROR))) {
+                FrameType.UNSUB, FrameType.ERROR, FrameType.SEND, FrameType.CONSUME, FrameType.CANCEL,
+                FrameType.DELIVER))) {
             assertThat(Flags.allowed(t)).as(t.name()).isZero();
         }
     }
@@ -243,7 +248,8 @@ class FramesTest {
     @Test
     void rejectsTrailingBytesAfterEveryFixedLayout() {
         for (Frame frame : examples()) {
-            if (frame.type() == FrameType.PUB || frame.type() == FrameType.MSG) {
+            if (frame.type() == FrameType.PUB || frame.type() == FrameType.MSG || frame.type() == FrameType.SEND
+                    || frame.type() == FrameType.DELIVER) {
                 continue; // their payload runs to the end of the frame
             }
             byte[] b = appendToBody(bytes(frame), new byte[] {0});
@@ -257,7 +263,9 @@ class FramesTest {
         for (Frame frame : examples()) {
             byte[] whole = bytes(frame);
             int minimal = frame.type() == FrameType.PUB || frame.type() == FrameType.MSG
-                    ? Frame.BODY_OFFSET + 2 + ByteBuffer.wrap(whole).getShort(Frame.BODY_OFFSET) : whole.length;
+                    ? Frame.BODY_OFFSET + 2 + ByteBuffer.wrap(whole).getShort(Frame.BODY_OFFSET)
+                    : frame instanceof Frame.Send m ? whole.length - m.payload().length
+                    : frame instanceof Frame.Deliver d ? whole.length - d.payload().length : whole.length;
             for (int cut = Frame.BODY_OFFSET; cut < minimal; cut++) {
                 byte[] b = withLength(java.util.Arrays.copyOf(whole, cut));
                 expect(() -> Frames.decode(ByteBuffer.wrap(b)), ErrorCode.MALFORMED_FRAME);

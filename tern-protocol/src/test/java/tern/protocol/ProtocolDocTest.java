@@ -75,6 +75,25 @@ class ProtocolDocTest {
                 utf8("utc"))));
         e.put("msg-no-responders", List.of(new Frame.Msg(9, true, "_INBOX.k3.2", null, Map.of(), NONE)));
         e.put("dropped", List.of(new Frame.Dropped(1, 17)));
+        QueueSpec spec = new QueueSpec(true, false, false, 0, 0, 0, 30_000, 0, 0, 5, "orders.dlq", List.of("orders.*"));
+        long token = (3L << 44) | 5;
+        e.put("qdeclare", List.of(new Frame.QDeclare(1, "orders", spec)));
+        e.put("qdelete", List.of(new Frame.QDelete(2, "orders")));
+        e.put("qpurge", List.of(new Frame.QPurge(3, "orders")));
+        e.put("qlist", List.of(new Frame.QList(4, "")));
+        e.put("qinfo", List.of(new Frame.QInfo(1, "orders", spec, 2, 4, 1, 1, 3, 1, 0, 0, 0, 0, 0, "")));
+        e.put("qredrive", List.of(new Frame.QRedrive(5, "orders.dlq", "")));
+        e.put("send", List.of(new Frame.Send(0x8000_0001, true, "orders", Map.of(), utf8("42"))));
+        e.put("confirm", List.of(new Frame.Confirm(0x8000_0001, 17, true)));
+        e.put("consume", List.of(new Frame.Consume(1, true, "orders", 256, false)));
+        e.put("cancel", List.of(new Frame.Cancel(1, true)));
+        e.put("deliver", List.of(new Frame.Deliver(1, token, 17, 1, null, 0, 0, "orders", Map.of(), utf8("42"))));
+        e.put("deliver-dead-letter", List.of(new Frame.Deliver(2, token + 1, 0, 1, "orders", 2, 3, "orders", Map.of(),
+                utf8("42"))));
+        e.put("ack", List.of(new Frame.Ack(1, new long[] {token, token + 2})));
+        e.put("nack", List.of(new Frame.Nack(1, token, 5000)));
+        e.put("reject", List.of(new Frame.Reject(1, token)));
+        e.put("count", List.of(new Frame.Count(3, 2)));
         return e;
     }
 

@@ -77,7 +77,41 @@ final class TestFrames {
                 new Frame.Msg(9, true, "_INBOX.k3.2", null, Map.of(), NONE),
                 new Frame.Msg(3, false, "prix.ÉTÉ", "r", headers, utf8("€")),
                 new Frame.Dropped(1, 17),
-                new Frame.Dropped(Integer.MIN_VALUE, Long.MAX_VALUE));
+                new Frame.Dropped(Integer.MIN_VALUE, Long.MAX_VALUE),
+                new Frame.QDeclare(5, "orders", spec()),
+                new Frame.QDeclare(6, "t", new QueueSpec(false, true, true, 0, 0, 0, 0, 0, 0, 0, "", List.of())),
+                new Frame.QDelete(7, "orders"),
+                new Frame.QPurge(8, "orders"),
+                new Frame.QList(9, ""),
+                new Frame.QList(10, "orders"),
+                new Frame.QInfo(9, "orders", spec(), 3, 3072, 1, 2, 10, 8, 1, 6, 1, 0, 0, ""),
+                new Frame.QInfo(-1, "x", spec(), Long.MAX_VALUE, 0, 0, Integer.MAX_VALUE, 0, 0, 0, 0, 0, 0, 0,
+                        "storage failed"),
+                new Frame.QRedrive(11, "orders.dlq", ""),
+                new Frame.QRedrive(12, "orders.dlq", "orders.retry"),
+                new Frame.Send(0x8000_0001, true, "orders", Map.of(), utf8("42")),
+                new Frame.Send(3, false, "q", headers, new byte[70_000]),
+                new Frame.Confirm(0x8000_0001, 17, true),
+                new Frame.Confirm(4, Long.MAX_VALUE, false),
+                new Frame.Consume(1, true, "orders", 256, false),
+                new Frame.Consume(2, false, "q", Integer.MAX_VALUE, true),
+                new Frame.Cancel(1, true),
+                new Frame.Cancel(2, false),
+                new Frame.Deliver(1, (1L << 44) + 5, 17, 1, null, 0, 0, "orders", Map.of(), utf8("42")),
+                new Frame.Deliver(2, 9, 0, 3, "orders", 2, 3, "orders.eu", headers, utf8("€")),
+                new Frame.Ack(1, new long[] {1, 2, Long.MAX_VALUE}),
+                new Frame.Ack(1, new long[0]),
+                new Frame.Nack(1, 5, 0),
+                new Frame.Nack(1, 6, 86_400_000),
+                new Frame.Reject(1, 7),
+                new Frame.Count(8, 12),
+                new Frame.Count(0, 0));
+    }
+
+    /** A durable queue with every option set. */
+    static QueueSpec spec() {
+        return new QueueSpec(true, false, false, 0, 60_000, 0, 30_000, 10_000, 0, 5, "orders.dlq",
+                List.of("orders.*"));
     }
 
     private static final String ALPHABET = "abcXYZ019._-*>\u00e9\u20ac\u4e2d ";
@@ -133,7 +167,48 @@ final class TestFrames {
             case MSG -> new Frame.Msg(id, r.nextBoolean(), randomString(r, 30),
                     r.nextBoolean() ? null : randomString(r, 30), randomHeaders(r), randomBytes(r, maxPayloadBytes));
             case DROPPED -> new Frame.Dropped(id, r.nextLong());
+            case QDECLARE -> new Frame.QDeclare(id, randomString(r, 20), randomSpec(r));
+            case QDELETE -> new Frame.QDelete(id, randomString(r, 20));
+            case QPURGE -> new Frame.QPurge(id, randomString(r, 20));
+            case QLIST -> new Frame.QList(id, randomString(r, 20));
+            case QINFO -> new Frame.QInfo(id, randomString(r, 20), randomSpec(r), r.nextLong(), r.nextLong(),
+                    r.nextLong(), r.nextInt(Integer.MAX_VALUE), r.nextLong(), r.nextLong(), r.nextLong(), r.nextLong(),
+                    r.nextLong(), r.nextLong(), r.nextLong(), randomString(r, 20));
+            case QREDRIVE -> new Frame.QRedrive(id, randomString(r, 20), randomString(r, 20));
+            case SEND -> new Frame.Send(id, r.nextBoolean(), randomString(r, 20), randomHeaders(r),
+                    randomBytes(r, maxPayloadBytes));
+            case CONFIRM -> new Frame.Confirm(id, r.nextLong(), r.nextBoolean());
+            case CONSUME -> new Frame.Consume(id, r.nextBoolean(), randomString(r, 20), r.nextInt(Integer.MAX_VALUE),
+                    r.nextBoolean());
+            case CANCEL -> new Frame.Cancel(id, r.nextBoolean());
+            case DELIVER -> r.nextBoolean()
+                    ? new Frame.Deliver(id, r.nextLong(), r.nextLong(), r.nextInt(Integer.MAX_VALUE), null, 0, 0,
+                            randomString(r, 30), randomHeaders(r), randomBytes(r, maxPayloadBytes))
+                    : new Frame.Deliver(id, r.nextLong(), r.nextLong(), r.nextInt(Integer.MAX_VALUE),
+                            randomString(r, 20), r.nextInt(256), r.nextInt(Integer.MAX_VALUE), randomString(r, 30),
+                            randomHeaders(r), randomBytes(r, maxPayloadBytes));
+            case ACK -> {
+                long[] tokens = new long[r.nextInt(5)];
+                for (int i = 0; i < tokens.length; i++) {
+                    tokens[i] = r.nextLong();
+                }
+                yield new Frame.Ack(id, tokens);
+            }
+            case NACK -> new Frame.Nack(id, r.nextLong(), r.nextInt(Integer.MAX_VALUE));
+            case REJECT -> new Frame.Reject(id, r.nextLong());
+            case COUNT -> new Frame.Count(id, r.nextLong());
         };
+    }
+
+    static QueueSpec randomSpec(Random r) {
+        List<String> bindings = new ArrayList<>();
+        for (int i = r.nextInt(3); i > 0; i--) {
+            bindings.add(randomString(r, 12));
+        }
+        return new QueueSpec(r.nextBoolean(), r.nextBoolean(), r.nextBoolean(), r.nextInt(Integer.MAX_VALUE),
+                r.nextLong() & Long.MAX_VALUE, r.nextLong() & Long.MAX_VALUE, r.nextLong() & Long.MAX_VALUE,
+                r.nextLong() & Long.MAX_VALUE, r.nextLong() & Long.MAX_VALUE, r.nextInt(Integer.MAX_VALUE),
+                randomString(r, 12), bindings);
     }
 
     static List<Frame> random(Random r, int count, int maxPayloadBytes) {
