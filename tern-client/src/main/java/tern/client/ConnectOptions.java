@@ -1,5 +1,6 @@
 package tern.client;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import tern.protocol.Frame;
@@ -23,11 +24,12 @@ import tern.protocol.Limits;
  * @param dispatchQueueMessages bound of the queue between the reader and the dispatch thread (default 16384)
  * @param credentials           how to authenticate (SCRAM user and password, or a token), or null for none
  *                              (default); every reconnect authenticates again with them
+ * @param tls                   TLS settings, or null for plaintext (default null; see {@link Builder#tls(boolean)})
  */
 public record ConnectOptions(String host, int port, String name, Duration connectTimeout, boolean reconnect,
                              int maxReconnects, Duration reconnectWaitMin, Duration reconnectWaitMax,
                              ConnectionListener listener, int writeBufferBytes, int readBufferBytes,
-                             int maxFrameBytes, int dispatchQueueMessages, Credentials credentials) {
+                             int maxFrameBytes, int dispatchQueueMessages, Credentials credentials, TlsOptions tls) {
     /** Port used when none is given. */
     public static final int DEFAULT_PORT = 7420;
     /** Smallest write and read buffer: room for a handful of ordinary frames. */
@@ -82,6 +84,13 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         b.maxFrameBytes = maxFrameBytes;
         b.dispatchQueueMessages = dispatchQueueMessages;
         b.credentials = credentials;
+        b.tls = tls != null;
+        if (tls != null) {
+            b.tlsCaFile = tls.caFile();
+            b.tlsClientCert = tls.clientCertFile();
+            b.tlsClientKey = tls.clientKeyFile();
+            b.tlsVerifyHostname = tls.verifyHostname();
+        }
         return b;
     }
 
@@ -107,6 +116,11 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         private int maxFrameBytes;
         private int dispatchQueueMessages = 16_384;
         private Credentials credentials;
+        private boolean tls;
+        private Path tlsCaFile;
+        private Path tlsClientCert;
+        private Path tlsClientKey;
+        private boolean tlsVerifyHostname = true;
         private String user;
         private String password;
 
@@ -203,6 +217,43 @@ public record ConnectOptions(String host, int port, String name, Duration connec
             return this;
         }
 
+        /** Connect over TLS (TLSv1.3 or TLSv1.2); the tls... options below imply it. Default false. */
+        public Builder tls(boolean tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** PEM CA certificate(s) that must have signed the server's certificate (default: the JDK trust store). */
+        public Builder tlsCaFile(Path caFile) {
+            this.tls = true;
+            this.tlsCaFile = caFile;
+            return this;
+        }
+
+        /** PEM certificate chain presented to a server that asks for client certificates (mTLS); needs tlsClientKey. */
+        public Builder tlsClientCert(Path certFile) {
+            this.tls = true;
+            this.tlsClientCert = certFile;
+            return this;
+        }
+
+        /** PEM PKCS#8 unencrypted private key of tlsClientCert. */
+        public Builder tlsClientKey(Path keyFile) {
+            this.tls = true;
+            this.tlsClientKey = keyFile;
+            return this;
+        }
+
+        /**
+         * Whether the server certificate must name the host connected to (default true). <b>Unsafe</b>
+         * when false: any certificate from a trusted CA is accepted for any host, so whoever holds one can
+         * impersonate the server. Only for tests and tightly controlled networks.
+         */
+        public Builder tlsVerifyHostname(boolean verify) {
+            this.tlsVerifyHostname = verify;
+            return this;
+        }
+
         /** @throws IllegalArgumentException for a user without password (or the reverse), or both a token and a user */
         public ConnectOptions build() {
             Credentials c = credentials;
@@ -218,7 +269,7 @@ public record ConnectOptions(String host, int port, String name, Duration connec
             }
             return new ConnectOptions(host, port, name, connectTimeout, reconnect, maxReconnects, reconnectWaitMin,
                     reconnectWaitMax, listener, writeBufferBytes, readBufferBytes, maxFrameBytes, dispatchQueueMessages,
-                    c);
+                    c, tls ? new TlsOptions(tlsCaFile, tlsClientCert, tlsClientKey, tlsVerifyHostname) : null);
         }
     }
 }

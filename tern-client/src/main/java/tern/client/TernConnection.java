@@ -140,6 +140,8 @@ final class TernConnection implements Connection {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().connect(new InetSocketAddress(options.host(), options.port()),
                     (int) Math.max(1, Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis())));
+            SocketChannel conn = options.tls() == null ? ch
+                    : TlsSocketChannel.handshake(ch, options.host(), options.port(), options.tls());
             Credentials credentials = options.credentials();
             ScramClient scram = null;
             String mechanism = AuthMechanism.NONE;
@@ -160,11 +162,11 @@ final class TernConnection implements Connection {
             Frames.encode(hello, greeting);
             greeting.flip();
             while (greeting.hasRemaining()) {
-                ch.write(greeting);
+                conn.write(greeting);
             }
             in.reset();
             in.setMaxFrameBytes(HANDSHAKE_MAX_FRAME_BYTES);
-            Frame f = readHandshakeFrame(ch);
+            Frame f = readHandshakeFrame(conn);
             if (f instanceof Frame.Challenge c) {
                 if (scram == null) {
                     throw new TernException("server " + where + " sent CHALLENGE, but this client named "
@@ -179,9 +181,9 @@ final class TernConnection implements Connection {
                 }
                 ByteBuffer auth = Frames.encode(new Frame.Auth(clientFinal));
                 while (auth.hasRemaining()) {
-                    ch.write(auth);
+                    conn.write(auth);
                 }
-                f = readHandshakeFrame(ch);
+                f = readHandshakeFrame(conn);
             }
             if (f instanceof Frame.Welcome w && scram != null) {
                 try {
@@ -206,7 +208,7 @@ final class TernConnection implements Connection {
                 if (timedOut.get()) {
                     throw new IOException("timed out");
                 }
-                return ch;
+                return conn;
             }
             if (f instanceof Frame.Error e) {
                 throw ServerException.of(e.code(), e.text());
@@ -220,6 +222,10 @@ final class TernConnection implements Connection {
             }
             if (timedOut.get()) {
                 throw new TernException("connect to " + where + " timed out after " + options.connectTimeout());
+            }
+            if (e instanceof javax.net.ssl.SSLException && options.tls() != null) {
+                throw new TernException("connect to " + where + " failed: TLS: "
+                        + TlsSocketChannel.explain(e, options.host(), options.tls()), e);
             }
             throw new TernException("connect to " + where + " failed: " + e, e);
         } catch (RuntimeException e) {
