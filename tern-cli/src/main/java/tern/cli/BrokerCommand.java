@@ -40,6 +40,11 @@ final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file of settings (key = value).")
     Path configFile;
 
+    @Option(names = "--users", paramLabel = "FILE",
+            description = "Users file (from `tern user add`): every client must authenticate and is held to its "
+                    + "permissions; SIGHUP re-reads it. Without it the broker runs open (and says so).")
+    Path usersFile;
+
     @Option(names = "--event-loops", paramLabel = "N", description = "I/O event loop threads (default 1).")
     Integer eventLoops;
 
@@ -63,6 +68,7 @@ final class BrokerCommand implements Callable<Integer> {
         put(overrides, "port", port);
         put(overrides, "data", dataDir);
         put(overrides, "event_loop_threads", eventLoops);
+        put(overrides, "users_file", usersFile);
         BrokerConfig config;
         try {
             config = BrokerConfig.load(configFile, System.getenv(), overrides);
