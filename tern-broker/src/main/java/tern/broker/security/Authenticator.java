@@ -131,7 +131,15 @@ public final class Authenticator {
 
     /** A login for one connection from peer. */
     public Login newLogin(SocketAddress peer) {
-        return new Login(this, peer, addressOf(peer));
+        return new Login(this, peer, addressOf(peer), null);
+    }
+
+    /**
+     * A login for one connection from peer whose TLS client certificate (verified against
+     * tls_client_ca) has the subject common name certificateName (null: none).
+     */
+    public Login newLogin(SocketAddress peer, String certificateName) {
+        return new Login(this, peer, addressOf(peer), certificateName);
     }
 
     UserStore currentStore() {

@@ -54,13 +54,16 @@ public final class Login {
     private final SocketAddress peer;
     private final String address;
     private ScramServer scram;
+    /** CN of the verified TLS client certificate, or null (docs/security.md section 8). */
+    private final String certificateName;
     private String mechanism = "";
     private boolean finished;
 
-    Login(Authenticator authenticator, SocketAddress peer, String address) {
+    Login(Authenticator authenticator, SocketAddress peer, String address, String certificateName) {
         this.authenticator = authenticator;
         this.peer = peer;
         this.address = address;
+        this.certificateName = certificateName;
     }
 
     /**
@@ -88,6 +91,12 @@ public final class Login {
         }
         switch (helloMechanism) {
             case AuthMechanism.NONE -> {
+                // mTLS: a verified client certificate whose CN names a user logs in as that user.
+                Optional<User> byCertificate = certificateName == null ? Optional.empty() : store.user(certificateName);
+                if (byCertificate.isPresent()) {
+                    mechanism = "TLS client certificate";
+                    return succeed(byCertificate.get(), new byte[0]);
+                }
                 finished = true;
                 return new Refusal(ErrorCode.AUTH_REQUIRED, "this server requires authentication (mechanisms "
                         + AuthMechanism.SCRAM_SHA_256 + ", " + AuthMechanism.TOKEN + ")");

@@ -24,6 +24,7 @@ import tern.broker.routing.RouteCache;
 import tern.broker.routing.SubjectMatch;
 import tern.broker.security.Access;
 import tern.broker.security.Login;
+import tern.broker.tls.TlsPeer;
 import tern.protocol.ErrorCode;
 import tern.protocol.Flags;
 import tern.protocol.Frame;
@@ -358,7 +359,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
                     + ".." + hello.maxVersion() + ", server " + Frame.VERSION);
         }
         this.hello = hello;
-        login = sessions.authenticator().newLogin(peer());
+        login = sessions.authenticator().newLogin(peer(), TlsPeer.commonName(channel).orElse(null));
         Duration hold = login.holdBeforeHello();
         if (hold.isZero()) {
             authStep(login.hello(hello.authMechanism(), hello.authData()));
