@@ -20,6 +20,8 @@ public final class Counters {
     final LongAdder bytesOut = new LongAdder();
     final LongAdder slowConsumerDrops = new LongAdder();
     final LongAdder slowConsumerDisconnects = new LongAdder();
+    /** Times a publisher's reads were paused for a subscriber's backlog (flow control). */
+    final LongAdder publisherThrottles = new LongAdder();
     final AtomicLong pendingBytesHighWater = new AtomicLong();
     final AtomicLong waitingBytesHighWater = new AtomicLong();
     private final AtomicLongArray errors = new AtomicLongArray(ErrorCode.values().length);
@@ -33,6 +35,10 @@ public final class Counters {
         while (value > seen && !highWater.compareAndSet(seen, value)) {
             seen = highWater.get();
         }
+    }
+
+    public long publisherThrottles() {
+        return publisherThrottles.sum();
     }
 
     public int connections() {

@@ -25,6 +25,8 @@ final class Outbox {
     long bytesOut;
     long msgsIn;
     long bytesIn;
+    /** The session whose input is being processed on this loop (inside channelRead), else null. */
+    Session publisher;
 
     Outbox(EventLoop loop, SubjectRouter router, Counters counters, Sessions sessions) {
         this.loop = loop;

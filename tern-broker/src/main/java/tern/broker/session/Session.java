@@ -55,6 +55,11 @@ public final class Session extends ChannelInboundHandlerAdapter {
     static final int BATCH_MAX_BYTES = 64 << 10;
     /** Initial capacity of a batch buffer (it grows, pooled, up to {@link #BATCH_MAX_BYTES}). */
     private static final int BATCH_INITIAL_BYTES = 512;
+    /**
+     * Flow control: a publisher paused for a subscriber whose output is backed up resumes anyway when
+     * that output has not shrunk for this long; the subscriber's slow-consumer policy then applies.
+     */
+    static final long THROTTLE_STALL_MILLIS = 2_000;
     /** After an ERROR that closes, how long the peer gets to read it before the socket is closed anyway. */
     static final long ERROR_LINGER_MILLIS = 5_000;
     private static final int MSG_FLAGS = Flags.REPLY | Flags.HEADERS | Flags.NO_RESPONDERS;
@@ -81,6 +86,14 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private boolean dirty;
     private boolean drainArmed;
     private boolean goAwaySent;
+    /** As a subscriber: publishers on this loop paused until this connection's output drains (no duplicates). */
+    private ArrayList<Session> throttledPublishers;
+    /** As a subscriber: a stalled throttle expired; publishers are not paused for it again until it drains. */
+    private boolean throttleExpired;
+    private long throttlePendingBytes;
+    private ScheduledFuture<?> throttleTimer;
+    /** As a publisher: how many subscribers' backlogs hold this connection's reads paused. */
+    private int throttles;
     private int maxFrameBytes;
     private long waitingBytes;
     private long lastReadNanos;
@@ -144,6 +157,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSING;
         cancelTimers();
+        releaseThrottledPublishers();
         removeAllSubscriptions();
         if (partial != null) {
             partial.release();
@@ -184,6 +198,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
             if (state == State.PREFACE && !readPreface(in)) {
                 return;
             }
+            outbox.publisher = this;
             if (partial != null && !completePartial(in)) {
                 return;
             }
@@ -191,29 +206,41 @@ public final class Session extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             protocolError(e);
         } finally {
+            outbox.publisher = null;
             in.release();
         }
-        // rule 11: a connection whose own output is backed up is not read from until it drains.
-        if (state != State.CLOSING && !channel.isWritable() && channel.config().isAutoRead()) {
-            channel.config().setAutoRead(false);
-        }
+        pauseReadingIfBackedUp();
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         outbox.flushAll();
-        if (state != State.CLOSING && !channel.isWritable() && channel.config().isAutoRead()) {
+        pauseReadingIfBackedUp();
+    }
+
+    /**
+     * rule 11: a connection whose own output is backed up, or whose messages go to a subscriber whose
+     * output is backed up (flow control, see {@link #throttle}), is not read from until they drain.
+     */
+    private void pauseReadingIfBackedUp() {
+        if (state != State.CLOSING && (throttles > 0 || !channel.isWritable()) && channel.config().isAutoRead()) {
             channel.config().setAutoRead(false);
+        }
+    }
+
+    private void resumeReadingIfDrained() {
+        if (state != State.CLOSING && throttles == 0 && channel.isWritable() && !channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (channel.isWritable() && state != State.CLOSING) {
+            throttleExpired = false;
+            releaseThrottledPublishers();
             drainWaiting();
-            if (!channel.config().isAutoRead() && channel.isWritable()) {
-                channel.config().setAutoRead(true);
-            }
+            resumeReadingIfDrained();
             outbox.flushAll();
         }
     }
@@ -635,8 +662,74 @@ public final class Session extends ChannelInboundHandlerAdapter {
             }
             writeMsg(sub.sid, buf, index, frameBytes, flags);
         }
+        if (!channel.isWritable()) {
+            throttle(outbox.publisher);
+        }
         if (sub.maxMessages > 0 && sub.delivered >= sub.maxMessages && !sub.hasWaiting()) {
             removeSubscription(sub);
+        }
+    }
+
+    /**
+     * Flow control (rule 11): this connection's output is above the high water mark, so the publisher
+     * being read on this loop is paused until it drains, instead of this backlog growing to
+     * max_pending_bytes and the slow-consumer policy dropping. Memory stays bounded: the publisher's
+     * current read burst still completes (and max_pending_bytes still applies to it). A throttle that
+     * sees no progress for {@link #THROTTLE_STALL_MILLIS} expires (a subscriber that never reads must
+     * not stop its publishers forever, and two connections publishing to each other must not
+     * deadlock); then the slow-consumer policy applies until this output drains. Cross-loop deliveries
+     * and a connection's messages to itself are not throttled (its own backlog already pauses it).
+     */
+    private void throttle(Session publisher) {
+        if (publisher == null || publisher == this || throttleExpired || publisher.loop != loop
+                || publisher.state == State.CLOSING) {
+            return;
+        }
+        if (throttledPublishers == null) {
+            throttledPublishers = new ArrayList<>(2);
+        } else if (throttledPublishers.contains(publisher)) {
+            return;
+        }
+        throttledPublishers.add(publisher);
+        publisher.throttles++;
+        counters.publisherThrottles.increment();
+        if (throttleTimer == null) {
+            throttlePendingBytes = pendingBytes();
+            throttleTimer = loop.schedule(this::checkThrottleProgress, THROTTLE_STALL_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkThrottleProgress() {
+        throttleTimer = null;
+        if (throttledPublishers == null || throttledPublishers.isEmpty() || state == State.CLOSING) {
+            return;
+        }
+        long pending = pendingBytes();
+        if (pending < throttlePendingBytes) {
+            throttlePendingBytes = pending;
+            throttleTimer = loop.schedule(this::checkThrottleProgress, THROTTLE_STALL_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        log.debug("connection {} ({}): no output progress for {} ms with {} bytes pending; resuming its publishers",
+                peer(), clientName, THROTTLE_STALL_MILLIS, pending);
+        throttleExpired = true;
+        releaseThrottledPublishers();
+    }
+
+    private void releaseThrottledPublishers() {
+        if (throttleTimer != null) {
+            throttleTimer.cancel(false);
+            throttleTimer = null;
+        }
+        ArrayList<Session> paused = throttledPublishers;
+        if (paused == null || paused.isEmpty()) {
+            return;
+        }
+        throttledPublishers = null;
+        for (Session p : paused) {
+            p.throttles--;
+            assert p.throttles >= 0 : p.throttles;
+            p.resumeReadingIfDrained();
         }
     }
 
