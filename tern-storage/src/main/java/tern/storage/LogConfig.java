@@ -36,7 +36,15 @@ public record LogConfig(int segmentBytes, int maxRecordBytes, int indexIntervalB
     public static final LogConfig DEFAULT = new LogConfig(DEFAULT_SEGMENT_BYTES, DEFAULT_MAX_RECORD_BYTES,
             DEFAULT_INDEX_INTERVAL_BYTES, SyncPolicy.ALWAYS, FileChannelFactory.DEFAULT);
 
-    /** Validates the limits. */
+    /**
+     * Validates the limits.
+     *
+     * @param segmentBytes       see {@link #segmentBytes()}
+     * @param maxRecordBytes     see {@link #maxRecordBytes()}
+     * @param indexIntervalBytes see {@link #indexIntervalBytes()}
+     * @param syncPolicy         see {@link #syncPolicy()}
+     * @param channelFactory     see {@link #channelFactory()}
+     */
     public LogConfig {
         Objects.requireNonNull(syncPolicy, "syncPolicy");
         Objects.requireNonNull(channelFactory, "channelFactory");

@@ -216,8 +216,8 @@ public final class SegmentedLog implements AutoCloseable {
      * @param payload         the bytes between position and limit
      * @param timestampMillis stored with the record (used for age-based retention)
      * @return the record's offset
-     * @throws StorageException {@link StorageException.Reason#RECORD_TOO_LARGE}, {@link StorageException.Reason#
-     *                          DISK_FULL} or {@link StorageException.Reason#IO_ERROR} (nothing appended, the log is
+     * @throws StorageException {@link StorageException.Reason#RECORD_TOO_LARGE},
+     *                          {@link StorageException.Reason#DISK_FULL} or {@link StorageException.Reason#IO_ERROR} (nothing appended, the log is
      *                          unchanged), or the reason the log failed / {@link StorageException.Reason#CLOSED}
      */
     public long append(ByteBuffer payload, long timestampMillis) {

@@ -51,7 +51,11 @@ public sealed interface SyncPolicy permits SyncPolicy.Always, SyncPolicy.Interva
      * @param millis the fsync period in milliseconds
      */
     record Interval(long millis) implements SyncPolicy {
-        /** Validates the period. */
+        /**
+         * Validates the period.
+         *
+         * @param millis the fsync period in milliseconds, at least 1
+         */
         public Interval {
             if (millis < 1) {
                 throw new IllegalArgumentException("sync interval must be at least 1 ms: " + millis);

@@ -137,6 +137,8 @@ class RetentionTest {
             cleaner.join(30_000);
             tailer.join(30_000);
             assertThat(error.get()).isNull();
+            log.durable(total - 1).get(10, TimeUnit.SECONDS);
+            log.deleteSegmentsBefore(total - 500);
             assertThat(log.startOffset()).isPositive();
             assertContent(log, log.startOffset(), total, MAX);
         }

@@ -243,7 +243,7 @@ class SegmentedLogTest {
                                 assertThat(bytes(r.payload())).isEqualTo(payload(expect, 300));
                                 expect++;
                             } else {
-                                Thread.onSpinWait();
+                                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
                             }
                         }
                     } catch (Throwable e) {
