@@ -276,6 +276,7 @@ final class TernConnection implements Connection {
         InboundBuffer.FrameSink sink = this::onFrame;
         while (true) {
             in.drain(sink, Integer.MAX_VALUE);
+            ring.signal(); // once per read: messages were queued with offerLazily
             if (ch.read(in.readTarget()) < 0) {
                 throw new EOFException("server closed the connection");
             }
@@ -353,7 +354,7 @@ final class TernConnection implements Connection {
         if (s.handler == null) {
             offerPull(s, msg);
         } else {
-            ring.offer(s, msg);
+            ring.offerLazily(s, msg);
         }
         long max = s.maxDeliver;
         if (max > 0 && n >= max) {

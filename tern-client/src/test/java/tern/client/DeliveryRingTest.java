@@ -36,6 +36,31 @@ class DeliveryRingTest {
     }
 
     @Test
+    @Timeout(20)
+    void lazilyOfferedPairsReachTheConsumerWhenTheRingFills() throws Exception {
+        // Without a signal when full, each fill would wait out the consumer's 50 ms park: minutes, not seconds.
+        DeliveryRing ring = new DeliveryRing(8);
+        int count = 100_000;
+        List<Integer> got = new ArrayList<>(count);
+        Thread consumer = new Thread(() -> ring.consume((target, item) -> got.add((Integer) item)));
+        consumer.start();
+        for (int i = 0; i < count; i++) {
+            assertThat(ring.offerLazily(ring, i)).isTrue();
+        }
+        ring.signal();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!ring.isIdle() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        ring.close();
+        consumer.join(5000);
+        assertThat(got).hasSize(count);
+        for (int i = 0; i < count; i++) {
+            assertThat(got.get(i)).isEqualTo(i);
+        }
+    }
+
+    @Test
     @Timeout(10)
     void closeReleasesAWaitingProducer() throws Exception {
         DeliveryRing ring = new DeliveryRing(2);

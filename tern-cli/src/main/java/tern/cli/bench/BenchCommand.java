@@ -22,8 +22,9 @@ import tern.cli.VerboseOption;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure throughput and latency through the real client.",
                 "Without --server an embedded broker is started on 127.0.0.1, port 0.",
-                "Defaults: pubsub 1,000,000 msgs of 128 B; fanout 500,000 msgs of 128 B to 4 subscribers;",
-                "reqrep 100,000 round trips of 64 B after 20,000 warm-up. MB = 10^6 payload bytes."})
+                "Defaults: pubsub 1,000,000 msgs of 128 B after 2,000,000 warm-up; fanout 500,000 msgs",
+                "of 128 B to 4 subscribers after 1,000,000 warm-up; reqrep 100,000 round trips of 64 B",
+                "after 20,000 warm-up. MB = 10^6 payload bytes."})
 public final class BenchCommand implements Callable<Integer> {
     static final long MAX_MSGS = 1_000_000_000L;
     static final int MAX_SIZE_BYTES = 16 << 20;
@@ -48,7 +49,7 @@ public final class BenchCommand implements Callable<Integer> {
     Integer subs;
 
     @Option(names = "--warmup", paramLabel = "N",
-            description = "Unmeasured messages (round trips) before the runs (default: reqrep 20,000, others 0).")
+            description = "Unmeasured messages (round trips) before the runs (default: pubsub 2,000,000, fanout 1,000,000, reqrep 20,000).")
     Long warmup;
 
     @Option(names = "--runs", paramLabel = "R", defaultValue = "1", description = "Measured runs (default: 1).")
