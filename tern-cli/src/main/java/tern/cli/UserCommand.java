@@ -1,7 +1,6 @@
 package tern.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,9 +39,6 @@ import tern.auth.UsersFileException;
 final class UserCommand implements Runnable {
     /** Default users file, in the working directory. */
     static final String DEFAULT_USERS_FILE = "users.tern";
-
-    /** Standard input for --password-stdin; tests replace it. */
-    static volatile InputStream stdin = System.in;
 
     @Spec
     CommandSpec spec;
@@ -95,7 +91,7 @@ final class UserCommand implements Runnable {
                 return Passwords.check(password);
             }
             if (stdin) {
-                return Passwords.fromStdin(UserCommand.stdin);
+                return Passwords.fromStdin(System.in);
             }
             return Passwords.prompt("password for " + user, true);
         }
