@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import tern.broker.guard.ConnectionGate;
 import tern.broker.security.Authenticator;
 import tern.broker.security.ReloadSignal;
+import tern.broker.queue.QueueService;
 import tern.broker.session.Counters;
 import tern.broker.session.Session;
 import tern.broker.session.Sessions;
@@ -59,6 +60,8 @@ public final class TernBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Sessions sessions;
+    /** Durable queues in {@code <dataDir>/queues}; closed after the connections (docs/queues.md). */
+    private final QueueService queues;
     private final Authenticator authenticator;
     private final ConnectionGate gate;
     private final EventLoopGroup bossGroup;
@@ -76,6 +79,8 @@ public final class TernBroker implements AutoCloseable {
         String serverId = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
         this.authenticator = Authenticator.load(config.usersFile());
         this.sessions = new Sessions(limits, serverId, VERSION, authenticator);
+        this.queues = QueueService.open(config.dataDir().resolve("queues"));
+        sessions.queueService(queues);
         this.gate = new ConnectionGate(config.addressLimits(), config.tls(), limits.handshakeTimeout());
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -104,10 +109,12 @@ public final class TernBroker implements AutoCloseable {
             this.serverChannel = b.bind(config.host(), config.port()).sync().channel();
         } catch (InterruptedException e) {
             shutdownGroups();
+            queues.close();
             throw e;
         } catch (Exception e) {
             // bind() reports an address in use as a (sneakily thrown) IOException.
             shutdownGroups();
+            queues.close();
             throw new IllegalStateException(e.toString(), e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -254,6 +261,7 @@ public final class TernBroker implements AutoCloseable {
                 }
             }
             shutdownGroups();
+            queues.close();
             log.info("shut down after {} ms ({} connections closed at the drain deadline)",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), left);
         } finally {

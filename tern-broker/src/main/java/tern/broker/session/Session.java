@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tern.broker.queue.QueueChannel;
+import tern.broker.queue.QueueService;
+import tern.broker.queue.QueueSession;
 import tern.broker.routing.RouteCache;
 import tern.broker.routing.SubjectMatch;
 import tern.broker.security.Access;
@@ -106,6 +109,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private Login login;
     private Frame.Hello hello;
     private Access access = Access.open();
+    /** Durable-queue frames of this connection (docs/protocol.md 16), created on first use. */
+    private QueueSession queues;
 
     Session(Sessions sessions, Channel channel) {
         this.sessions = sessions;
@@ -159,6 +164,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
         cancelTimers();
         releaseThrottledPublishers();
         removeAllSubscriptions();
+        closeQueues();
         if (partial != null) {
             partial.release();
             partial = null;
@@ -240,6 +246,9 @@ public final class Session extends ChannelInboundHandlerAdapter {
             throttleExpired = false;
             releaseThrottledPublishers();
             drainWaiting();
+            if (queues != null) {
+                queues.onWritable();
+            }
             resumeReadingIfDrained();
             outbox.flushAll();
         }
@@ -355,6 +364,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
                 case PONG -> requireEmptyBody(type, frameBytes);
                 case SUB -> onSub((Frame.Sub) decode(buf, index, frameBytes));
                 case UNSUB -> onUnsub((Frame.Unsub) decode(buf, index, frameBytes));
+                case QDECLARE, QDELETE, QPURGE, QLIST, QREDRIVE, SEND, CONSUME, CANCEL, ACK, NACK, REJECT ->
+                        queueSession().onFrame(type, buf, index, frameBytes, flags, id);
                 case HELLO -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "second HELLO");
                 case AUTH -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "AUTH without a CHALLENGE");
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_FRAME_TYPE, type + " is not sent by clients");
@@ -525,6 +536,10 @@ public final class Session extends ChannelInboundHandlerAdapter {
             route(match, buf, index, frameBytes, flags);
         } else if (replyBytes >= 0) {
             noResponders(buf, replyOffset, replyBytes);
+        }
+        QueueService queueService = sessions.queueService();
+        if (queueService != null && queueService.hasBindings()) {
+            queueService.publishBound(buf, index, frameBytes, limits.maxSubjectBytes(), limits.maxHeaders());
         }
         if ((flags & Flags.ACK) != 0) {
             writeHeaderOnly(FrameType.OK, 0, id);
@@ -983,6 +998,83 @@ public final class Session extends ChannelInboundHandlerAdapter {
         markDirty();
     }
 
+    // ---- durable queues ------------------------------------------------------------------------------
+
+    private QueueSession queueSession() {
+        QueueService service = sessions.queueService();
+        if (service == null) {
+            throw new ProtocolException(ErrorCode.QUEUE_NOT_FOUND, "this server has no queue engine");
+        }
+        if (queues == null) {
+            queues = service.newSession(new QueueOutput());
+        }
+        return queues;
+    }
+
+    private void closeQueues() {
+        if (queues != null) {
+            queues.close();
+        }
+    }
+
+    /** The queue session's view of this connection (all on this loop, except loop() and isWritable()). */
+    private final class QueueOutput implements QueueChannel {
+        @Override
+        public EventLoop loop() {
+            return loop;
+        }
+
+        @Override
+        public boolean isWritable() {
+            return channel.isWritable();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return state != State.CLOSING && channel.isActive();
+        }
+
+        @Override
+        public ByteBuf buffer(int frameBytes) {
+            return batch(frameBytes);
+        }
+
+        @Override
+        public void written() {
+            markDirty();
+        }
+
+        @Override
+        public void error(int id, ErrorCode code, String text) {
+            sendError(id, code, text);
+        }
+
+        @Override
+        public void flush() {
+            outbox.flushAll();
+        }
+
+        @Override
+        public int maxFrameBytes() {
+            return maxFrameBytes;
+        }
+
+        @Override
+        public int maxConsumers() {
+            return limits.maxSubscriptions();
+        }
+
+        @Override
+        public int maxHeaders() {
+            return limits.maxHeaders();
+        }
+
+        @Override
+        public String describe() {
+            return peer() + " (" + clientName + ")";
+        }
+    }
+
     private void sendError(int id, ErrorCode code, String text) {
         counters.error(code);
         log.debug("error to {}: {} {} (id {})", peer(), code, text, id);
@@ -1033,6 +1125,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
         }
         cancelTimers();
         removeAllSubscriptions();
+        closeQueues();
         channel.config().setAutoRead(false);
         writeClosingError(code, id, text);
     }

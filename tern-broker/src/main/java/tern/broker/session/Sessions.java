@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import tern.broker.queue.QueueService;
 import tern.broker.routing.SubjectRouter;
 import tern.broker.security.Authenticator;
 import tern.protocol.Limits;
@@ -23,6 +24,7 @@ public final class Sessions {
     private final Set<Session> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<EventLoop, Outbox> outboxes = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
+    private volatile QueueService queueService;
     private volatile int drainMillis;
 
     public Sessions(Limits limits, String serverId, String serverVersion) {
@@ -44,6 +46,16 @@ public final class Sessions {
     /** A new handler for an accepted channel. */
     public Session newSession(Channel channel) {
         return new Session(this, channel);
+    }
+
+    /** The durable-queue service, or null when the broker runs without one. */
+    public QueueService queueService() {
+        return queueService;
+    }
+
+    /** Installs the queue service (once, before connections are accepted). */
+    public void queueService(QueueService service) {
+        this.queueService = service;
     }
 
     public Counters counters() {
