@@ -53,12 +53,12 @@ public final class AddressGuard {
                 sweep();
             }
             e = new Entry();
-            e.tokens = limits.maxNewConnectionsPerSecond();
+            e.tokens = limits.burst();
             e.refilledNanos = now;
             entries.put(address, e);
         } else {
             double rate = limits.maxNewConnectionsPerSecond();
-            e.tokens = Math.min(rate, e.tokens + (now - e.refilledNanos) * rate / SECOND_NANOS);
+            e.tokens = Math.min(limits.burst(), e.tokens + (now - e.refilledNanos) * rate / SECOND_NANOS);
             e.refilledNanos = now;
         }
         if (e.open >= limits.maxConnectionsPerAddress()) {
