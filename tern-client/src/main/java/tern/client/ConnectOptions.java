@@ -25,11 +25,13 @@ import tern.protocol.Limits;
  * @param credentials           how to authenticate (SCRAM user and password, or a token), or null for none
  *                              (default); every reconnect authenticates again with them
  * @param tls                   TLS settings, or null for plaintext (default null; see {@link Builder#tls(boolean)})
+ * @param maxUnconfirmed        most queue sends awaiting their confirm; {@link Connection#send} blocks at it (default 1000)
  */
 public record ConnectOptions(String host, int port, String name, Duration connectTimeout, boolean reconnect,
                              int maxReconnects, Duration reconnectWaitMin, Duration reconnectWaitMax,
                              ConnectionListener listener, int writeBufferBytes, int readBufferBytes,
-                             int maxFrameBytes, int dispatchQueueMessages, Credentials credentials, TlsOptions tls) {
+                             int maxFrameBytes, int dispatchQueueMessages, Credentials credentials, TlsOptions tls,
+                             int maxUnconfirmed) {
     /** Port used when none is given. */
     public static final int DEFAULT_PORT = 7420;
     /** Smallest write and read buffer: room for a handful of ordinary frames. */
@@ -58,6 +60,9 @@ public record ConnectOptions(String host, int port, String name, Duration connec
             throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " outside "
                     + (Frame.HEADER_BYTES + 64) + ".." + Limits.ABSOLUTE_MAX_FRAME_BYTES + " (or 0)");
         }
+        if (maxUnconfirmed < 1 || maxUnconfirmed > (1 << 20)) {
+            throw new IllegalArgumentException("maxUnconfirmed " + maxUnconfirmed + " outside 1..1048576");
+        }
         if (dispatchQueueMessages < 1 || dispatchQueueMessages > (1 << 24)) {
             throw new IllegalArgumentException("dispatchQueueMessages " + dispatchQueueMessages + " outside 1..16777216");
         }
@@ -83,6 +88,7 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         b.readBufferBytes = readBufferBytes;
         b.maxFrameBytes = maxFrameBytes;
         b.dispatchQueueMessages = dispatchQueueMessages;
+        b.maxUnconfirmed = maxUnconfirmed;
         b.credentials = credentials;
         b.tls = tls != null;
         if (tls != null) {
@@ -115,6 +121,7 @@ public record ConnectOptions(String host, int port, String name, Duration connec
         private int readBufferBytes = 256 << 10;
         private int maxFrameBytes;
         private int dispatchQueueMessages = 16_384;
+        private int maxUnconfirmed = 1000;
         private Credentials credentials;
         private boolean tls;
         private Path tlsCaFile;
@@ -182,6 +189,12 @@ public record ConnectOptions(String host, int port, String name, Duration connec
 
         public Builder maxFrameBytes(int maxFrameBytes) {
             this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        /** Most queue sends awaiting their confirm (the publisher window); send blocks at it. Default 1000. */
+        public Builder maxUnconfirmed(int maxUnconfirmed) {
+            this.maxUnconfirmed = maxUnconfirmed;
             return this;
         }
 
@@ -269,7 +282,8 @@ public record ConnectOptions(String host, int port, String name, Duration connec
             }
             return new ConnectOptions(host, port, name, connectTimeout, reconnect, maxReconnects, reconnectWaitMin,
                     reconnectWaitMax, listener, writeBufferBytes, readBufferBytes, maxFrameBytes, dispatchQueueMessages,
-                    c, tls ? new TlsOptions(tlsCaFile, tlsClientCert, tlsClientKey, tlsVerifyHostname) : null);
+                    c, tls ? new TlsOptions(tlsCaFile, tlsClientCert, tlsClientKey, tlsVerifyHostname) : null,
+                    maxUnconfirmed);
         }
     }
 }

@@ -1,6 +1,7 @@
 package tern.client;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -81,6 +82,46 @@ public interface Connection extends AutoCloseable {
     void close();
 
     ConnectionStatus status();
+
+    // ---- durable queues (docs/protocol.md section 16) -----------------------------------------------------
+    // Requests wait up to connectTimeout for the server's answer; refusals throw ServerException with a 4xx code.
+
+    /** Creates the queue, or checks it exists with equal options (else ServerException QUEUE_OPTIONS_MISMATCH). */
+    QueueInfo declareQueue(String name, QueueOptions options);
+
+    /** Deletes the queue and its messages; its consumers (on any connection) end. */
+    void deleteQueue(String name);
+
+    /** Removes the queue's ready messages (unacknowledged ones stay); returns how many. */
+    long purgeQueue(String name);
+
+    /** Every queue, by name. */
+    List<QueueInfo> listQueues();
+
+    /** Sends a dead-letter queue's ready messages back to their origin queues (or to the target); returns how many. */
+    int redrive(String deadLetterQueue, String targetQueueOrNull);
+
+    /**
+     * Sends a message into a queue; completes with its {@link Confirm} once durable, or exceptionally
+     * (ServerException: QUEUE_FULL, QUEUE_NOT_FOUND, ...; ConnectionClosedException: the connection was lost
+     * before the confirm, so the message may or may not be in the queue: resend it, at-least-once). Pipelined:
+     * blocks only while {@link ConnectOptions#maxUnconfirmed()} sends await their confirm. Completes on the reader
+     * thread: dependent stages must not block (use the async variants).
+     */
+    CompletableFuture<Confirm> send(String queue, byte[] payload);
+
+    /** {@link #send(String, byte[])} with headers (null or empty for none). */
+    CompletableFuture<Confirm> send(String queue, Map<String, String> headers, byte[] payload);
+
+    /** Sends and waits for the confirm (RequestTimeoutException after timeout). */
+    Confirm sendAndWait(String queue, byte[] payload, Duration timeout);
+
+    /**
+     * Attaches a competing consumer. handler null makes a pull consumer ({@link QueueConsumer#next}); otherwise the
+     * handler runs on the dispatch thread. Waits for the server's OK when connected; while disconnected it returns
+     * at once and the consumer is created on reconnect (consumers are re-created after every reconnect).
+     */
+    QueueConsumer consume(String queue, ConsumeOptions options, DeliveryHandler handler);
 
     /** What the server sent in its latest WELCOME. */
     ServerInfo serverInfo();

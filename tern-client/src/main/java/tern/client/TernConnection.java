@@ -62,6 +62,8 @@ final class TernConnection implements Connection {
     private final WriteBuffer out;
     private final InboundBuffer in;
     private final DeliveryRing ring;
+    /** Durable queues: sends, confirms, consumers (docs/protocol.md section 16). */
+    private final TernQueues queues;
     private final MessageLayout layout = new MessageLayout();
     private final ConcurrentHashMap<Integer, TernSubscription> subs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, CompletableFuture<Void>> pongWaiters = new ConcurrentHashMap<>();
@@ -96,6 +98,7 @@ final class TernConnection implements Connection {
         this.in = new InboundBuffer(options.readBufferBytes(), maxFrame);
         this.out = new WriteBuffer(options.writeBufferBytes(), CONTROL_RESERVE_BYTES, TernConnection::closeQuietly);
         this.ring = new DeliveryRing(options.dispatchQueueMessages());
+        this.queues = new TernQueues(this, out, ring, options);
     }
 
     static TernConnection open(ConnectOptions options) {
@@ -291,6 +294,10 @@ final class TernConnection implements Connection {
             onMsg(b, off, frameBytes, id);
             return;
         }
+        if (code >= 0x20 && code <= 0x2F && FrameType.of(code) != null && FrameType.of(code).sentByServer()) {
+            queues.onFrame(b, off, frameBytes, code, id);
+            return;
+        }
         Frame f = Frames.decode(b.duplicate().position(off).limit(off + frameBytes));
         switch (f.type()) {
             case PING -> out.tryPutControl(new Frame.Pong(id));
@@ -304,6 +311,8 @@ final class TernConnection implements Connection {
                 CompletableFuture<Void> w = ackWaiters.remove(id);
                 if (w != null) {
                     w.complete(null);
+                } else {
+                    queues.onOk(id);
                 }
             }
             case ERROR -> onError((Frame.Error) f);
@@ -322,6 +331,9 @@ final class TernConnection implements Connection {
         ServerException ex = ServerException.of(e.code(), e.text());
         if (e.closing()) {
             closingError = ex;
+        }
+        if (e.id() != 0 && queues.onError(e.id(), ex)) {
+            return;
         }
         CompletableFuture<Void> w = e.id() != 0 ? ackWaiters.remove(e.id()) : null;
         if (w != null) {
@@ -440,6 +452,7 @@ final class TernConnection implements Connection {
         closingError = null;
         TernException lost = new ConnectionClosedException("disconnected" + (cause == null ? "" : ": " + cause.getMessage()));
         failAll(pongWaiters, lost);
+        queues.onDisconnect(lost);
         // Subscriptions stay registered and are re-created on reconnect: their subscribe() succeeds.
         ackWaiters.forEach((id, w) -> w.complete(null));
         ackWaiters.clear();
@@ -528,6 +541,7 @@ final class TernConnection implements Connection {
             out.attach(ch, () -> {
                 try {
                     writeSubscriptions(ch);
+                    queues.writeConsumers(ch);
                 } catch (IOException e) {
                     failure[0] = e;
                     throw new TernException("re-subscribing failed: " + e.getMessage(), e);
@@ -611,6 +625,8 @@ final class TernConnection implements Connection {
         try {
             if (target instanceof TernSubscription s) {
                 s.handler.onMessage((Message) item);
+            } else if (target instanceof TernQueueConsumer q) {
+                q.handle((Delivery) item);
             } else if (target instanceof PendingRequest p) {
                 p.complete(item);
             } else if (target instanceof ConnectionEvent e) {
@@ -699,6 +715,83 @@ final class TernConnection implements Connection {
                     + " (payload " + payload.length + " bytes)");
         }
         out.putPub(0, subject, reply, headerBlock, payload, 0, payload.length);
+    }
+
+    // ---- durable queues (TernQueues) ---------------------------------------------------------------------
+
+    @Override
+    public QueueInfo declareQueue(String name, QueueOptions options) {
+        return queues.declare(name, options == null ? QueueOptions.durableQueue() : options);
+    }
+
+    @Override
+    public void deleteQueue(String name) {
+        queues.delete(name);
+    }
+
+    @Override
+    public long purgeQueue(String name) {
+        return queues.purge(name);
+    }
+
+    @Override
+    public List<QueueInfo> listQueues() {
+        return queues.list();
+    }
+
+    @Override
+    public int redrive(String deadLetterQueue, String targetQueueOrNull) {
+        return queues.redrive(deadLetterQueue, targetQueueOrNull);
+    }
+
+    @Override
+    public CompletableFuture<Confirm> send(String queue, byte[] payload) {
+        return queues.send(queue, null, payload);
+    }
+
+    @Override
+    public CompletableFuture<Confirm> send(String queue, Map<String, String> headers, byte[] payload) {
+        return queues.send(queue, headers, payload);
+    }
+
+    @Override
+    public Confirm sendAndWait(String queue, byte[] payload, Duration timeout) {
+        return queues.sendAndWait(queue, payload, timeout);
+    }
+
+    @Override
+    public QueueConsumer consume(String queue, ConsumeOptions options, DeliveryHandler handler) {
+        return queues.consume(queue, options, handler);
+    }
+
+    /** A fresh id from the sid counter (requests and consumers share it with subscriptions). */
+    int nextId() {
+        return nextSid.getAndIncrement();
+    }
+
+    /** The reader is waiting on a full pull queue: silence from the server is not idleness. */
+    void readerBlocked(boolean blocked) {
+        readerBlocked = blocked;
+    }
+
+    /** A validated header block for headers (null or empty: null), as publish checks them. */
+    byte[] headerBlock(Map<String, String> headers) {
+        if (headers == null || headers.isEmpty()) {
+            return null;
+        }
+        if (headers.size() > info.maxHeaders()) {
+            throw new IllegalArgumentException(headers.size() + " headers > max " + info.maxHeaders());
+        }
+        for (Map.Entry<String, String> e : headers.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null || e.getKey().isEmpty()) {
+                throw new IllegalArgumentException("header keys must be non-empty and values non-null: " + e);
+            }
+        }
+        try {
+            return Frames.encodeHeaders(headers);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("header too long: " + e.getMessage(), e);
+        }
     }
 
     /** The validated UTF-8 of a publish subject, cached. */
@@ -1072,6 +1165,7 @@ final class TernConnection implements Connection {
         ConnectionClosedException closedEx = new ConnectionClosedException("connection closed");
         failAll(pongWaiters, closedEx);
         failAll(ackWaiters, closedEx);
+        queues.onClose(closedEx);
         for (Long token : new ArrayList<>(pending.keySet())) {
             PendingRequest p = pending.remove(token);
             if (p != null) {
@@ -1108,7 +1202,7 @@ final class TernConnection implements Connection {
         if (consumerStopped) {
             // Queued events, errors and replies still complete; queued handler messages are dropped.
             ring.drainRemaining((target, item) -> {
-                if (!(target instanceof TernSubscription)) {
+                if (!(target instanceof TernSubscription) && !TernQueues.isQueueTarget(target)) {
                     dispatch(target, item);
                 }
             });

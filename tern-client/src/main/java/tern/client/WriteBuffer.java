@@ -46,6 +46,11 @@ final class WriteBuffer {
     private volatile boolean writerParked;
     private volatile Thread writerThread;
     private long lastPutNanos;
+    /** Bumped whenever the active buffer is swapped or compacted: an open ACK frame is only grown within one. */
+    private long bufferEpoch;
+    private long ackEpoch = -1;
+    private int ackFrameStart;
+    private int ackConsumerId;
     private volatile long lastWriteNanos = System.nanoTime();
     private volatile long writtenBytes;
 
@@ -79,6 +84,103 @@ final class WriteBuffer {
             awaitRoom(frameBytes, maxBufferedFrameBytes());
             Frames.putPub(active, id, false, subject, reply, headerBlock, payload, offset, length);
             afterPut();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes one frame into a buffer (at its position); the frame's size was announced to {@link #putFrame}. */
+    interface FrameWriter {
+        void write(ByteBuffer dst);
+    }
+
+    /**
+     * Appends a frame of frameBytes written by writer, waiting while the buffer is full; larger than a buffer, it
+     * is written directly. With requireAttached the frame is refused (ConnectionClosedException) while no channel
+     * is attached, instead of being kept for the next connection (queue sends: their confirms belong to one).
+     */
+    void putFrame(int frameBytes, boolean requireAttached, FrameWriter writer) {
+        if (frameBytes > maxBufferedFrameBytes()) {
+            ByteBuffer whole = ByteBuffer.allocate(frameBytes);
+            writer.write(whole);
+            writeLargeFrame(whole.flip());
+            return;
+        }
+        lock.lock();
+        try {
+            if (requireAttached && (sink == null || closed)) {
+                throw new ConnectionClosedException(closed ? "connection closed" : "not connected");
+            }
+            awaitRoom(frameBytes, maxBufferedFrameBytes());
+            writer.write(active);
+            afterPut();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Acknowledges a queue delivery: appends the token to the ACK frame at the end of the active buffer when it is
+     * this consumer's, else starts a new ACK frame. So acks made while the socket is busy travel as one frame.
+     * Dropped while detached (the server redelivers what the old connection held). False when dropped.
+     */
+    boolean putAck(int consumerId, long token) {
+        lock.lock();
+        try {
+            if (sink == null || closed) {
+                return false;
+            }
+            if (ackEpoch == bufferEpoch && ackConsumerId == consumerId
+                    && ackFrameStart + active.getInt(ackFrameStart) + Frame.PREFIX_BYTES == active.position()
+                    && active.position() + Frames.ACK_TOKEN_BYTES <= capacityBytes) {
+                Frames.appendAckToken(active, ackFrameStart, token);
+            } else {
+                awaitRoom(Frames.ACK_ONE_BYTES, capacityBytes);
+                ackFrameStart = active.position();
+                ackConsumerId = consumerId;
+                ackEpoch = bufferEpoch;
+                Frames.putAck(active, consumerId, token);
+            }
+            afterPut();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A frame larger than the buffer: written directly after everything buffered before it. */
+    private void writeLargeFrame(ByteBuffer frame) {
+        lock.lock();
+        try {
+            while (writing && !closed && sink != null) {
+                wakeWriter();
+                awaitChange();
+            }
+            if (closed) {
+                throw new ConnectionClosedException("connection closed");
+            }
+            if (sink == null) {
+                throw new ConnectionClosedException("disconnected: a " + frame.remaining()
+                        + "-byte frame larger than the write buffer cannot be buffered");
+            }
+            writing = true;
+            ByteBuffer full = active;
+            active = spare;
+            spare = full;
+            bufferEpoch++;
+            WritableByteChannel ch = sink;
+            lock.unlock();
+            try {
+                full.flip();
+                writeFully(ch, full);
+                writeFully(ch, frame);
+            } finally {
+                lock.lock();
+                full.clear();
+                writing = false;
+                changed.signalAll();
+                wakeWriterIfPending();
+            }
         } finally {
             lock.unlock();
         }
@@ -175,6 +277,7 @@ final class WriteBuffer {
         ByteBuffer full = active;
         active = spare;
         spare = full;
+        bufferEpoch++;
         WritableByteChannel ch = sink;
         lock.unlock();
         try {
@@ -242,6 +345,7 @@ final class WriteBuffer {
             ByteBuffer full = active;
             active = spare;
             spare = full;
+            bufferEpoch++;
             WritableByteChannel ch = sink;
             lock.unlock();
             try {
@@ -393,6 +497,7 @@ final class WriteBuffer {
         }
         assert read == end : "buffer holds whole frames only";
         active.position(write);
+        bufferEpoch++;
     }
 
     /** Bytes buffered and not yet handed to a write (tests, diagnostics). */
