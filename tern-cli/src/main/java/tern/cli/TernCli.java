@@ -20,7 +20,8 @@ import tern.cli.bench.BenchCommand;
 @Command(name = "tern", mixinStandardHelpOptions = true, versionProvider = TernCli.Version.class,
         description = "Tern message broker and client tools.",
         subcommands = {BrokerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
-                ReplyCommand.class, BenchCommand.class, UserCommand.class},
+                ReplyCommand.class, QueueCommand.class, SendCommand.class, ConsumeCommand.class, BenchCommand.class,
+                UserCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 ok, 1 operation failed, 2 usage error."})
 public final class TernCli implements Runnable {

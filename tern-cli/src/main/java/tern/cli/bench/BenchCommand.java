@@ -16,7 +16,7 @@ import tern.cli.ServerAddress;
 import tern.cli.VerboseOption;
 
 /**
- * {@code tern bench pubsub|fanout|reqrep}: whole-system throughput and latency through the real
+ * {@code tern bench pubsub|fanout|reqrep|queue}: whole-system throughput and latency through the real
  * client, against an embedded broker (default) or a running one (--server).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -24,7 +24,8 @@ import tern.cli.VerboseOption;
                 "Without --server an embedded broker is started on 127.0.0.1, port 0.",
                 "Defaults: pubsub 1,000,000 msgs of 128 B after 2,000,000 warm-up; fanout 500,000 msgs",
                 "of 128 B to 4 subscribers after 1,000,000 warm-up; reqrep 100,000 round trips of 64 B",
-                "after 20,000 warm-up. MB = 10^6 payload bytes."})
+                "after 20,000 warm-up; queue 200,000 msgs of 1 KiB into a durable queue (fsync before",
+                "confirm) after 50,000 warm-up, 1 consumer, 1000 in flight. MB = 10^6 payload bytes."})
 public final class BenchCommand implements Callable<Integer> {
     static final long MAX_MSGS = 1_000_000_000L;
     static final int MAX_SIZE_BYTES = 16 << 20;
@@ -36,7 +37,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     VerboseOption verbose;
 
-    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "pubsub, fanout or reqrep.")
+    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "pubsub, fanout, reqrep or queue.")
     Workload workload;
 
     @Option(names = "--msgs", paramLabel = "N", description = "Messages (round trips for reqrep) per run.")
@@ -47,6 +48,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--subs", paramLabel = "K", description = "Subscribers (fanout only; default 4).")
     Integer subs;
+
+    @Option(names = "--consumers", paramLabel = "K", description = "Queue consumers (queue only; default 1).")
+    Integer consumers;
+
+    @Option(names = "--in-flight", paramLabel = "W",
+            description = "Unconfirmed sends at most (queue only; default 1000).")
+    Integer inFlight;
 
     @Option(names = "--warmup", paramLabel = "N",
             description = "Unmeasured messages (round trips) before the runs (default: pubsub 2,000,000, fanout 1,000,000, reqrep 20,000).")
@@ -85,6 +93,18 @@ public final class BenchCommand implements Callable<Integer> {
         if (subs != null && workload != Workload.FANOUT) {
             throw new ParameterException(spec.commandLine(), "--subs applies to fanout only");
         }
+        if ((consumers != null || inFlight != null) && workload != Workload.QUEUE) {
+            throw new ParameterException(spec.commandLine(), "--consumers and --in-flight apply to queue only");
+        }
+        int queueConsumers = consumers == null ? 1 : consumers;
+        int window = inFlight == null ? 1000 : inFlight;
+        if (workload == Workload.QUEUE) {
+            check("--msgs", n, 1, QueueWorkload.MAX_MSGS);
+            check("--size", size, Long.BYTES, MAX_SIZE_BYTES);
+            check("--consumers", queueConsumers, 1, QueueWorkload.MAX_CONSUMERS);
+            check("--in-flight", window, 1, QueueWorkload.MAX_IN_FLIGHT);
+            check("--warmup", warm, 0, QueueWorkload.MAX_MSGS);
+        }
         if (eventLoops != null && server != null) {
             throw new ParameterException(spec.commandLine(), "--event-loops applies to the embedded broker only");
         }
@@ -107,19 +127,25 @@ public final class BenchCommand implements Callable<Integer> {
             }
             BenchContext context = new BenchContext(target.host(), target.port(),
                     Duration.ofMillis(timeoutMillis), show, err);
-            out.println(header(n, size, warm, k));
+            out.println(header(n, size, warm, workload == Workload.QUEUE ? queueConsumers : k, window));
             out.flush();
 
             String subjectBase = "bench." + workload.id() + "." + Long.toHexString(System.nanoTime());
             long lost = 0;
-            if (warm > 0 && workload != Workload.REQREP) {
+            if (warm > 0 && workload == Workload.QUEUE) {
+                new QueueWorkload(context).run(0, subjectBase.replace('.', '-') + "-warmup", (int) warm, size,
+                        queueConsumers, window, show);
+            } else if (warm > 0 && workload != Workload.REQREP) {
                 new FanoutWorkload(context).run(workload, 0, subjectBase + ".warmup", warm, size, k, show);
             }
             for (int run = 1; run <= runs; run++) {
                 String subject = subjectBase + "." + run;
-                BenchResult r = workload == Workload.REQREP
-                        ? new ReqRepWorkload(context).run(run, subject, n, run == 1 ? warm : 0, size, show)
-                        : new FanoutWorkload(context).run(workload, run, subject, n, size, k, show);
+                BenchResult r = switch (workload) {
+                    case REQREP -> new ReqRepWorkload(context).run(run, subject, n, run == 1 ? warm : 0, size, show);
+                    case QUEUE -> new QueueWorkload(context).run(run, subject.replace('.', '-'), (int) n, size,
+                            queueConsumers, window, show);
+                    default -> new FanoutWorkload(context).run(workload, run, subject, n, size, k, show);
+                };
                 out.println("run " + run + "/" + runs + ":");
                 out.print(r.describe());
                 out.println(r.resultLine());
@@ -138,11 +164,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private String header(long n, int size, long warm, int k) {
+    private String header(long n, int size, long warm, int k, int window) {
         String what = switch (workload) {
             case PUBSUB -> String.format(Locale.ROOT, "%,d msgs of %d B, 1 publisher, 1 subscriber", n, size);
             case FANOUT -> String.format(Locale.ROOT, "%,d msgs of %d B, 1 publisher, %d subscribers", n, size, k);
             case REQREP -> String.format(Locale.ROOT, "%,d sequential round trips of %d B", n, size);
+            case QUEUE -> String.format(Locale.ROOT, "%,d msgs of %d B into a durable queue (fsync before confirm),"
+                    + " 1 producer with %d in flight, %d consumer%s acking each", n, size, window, k, k == 1 ? "" : "s");
         };
         return workload.id() + ": " + what
                 + (warm > 0 ? String.format(Locale.ROOT, " after %,d warm-up", warm) : "")

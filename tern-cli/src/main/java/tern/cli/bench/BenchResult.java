@@ -26,6 +26,19 @@ record BenchResult(Workload workload, int run, long msgs, int sizeBytes, int sub
     /** The human-readable lines for stdout. */
     String describe() {
         StringBuilder s = new StringBuilder();
+        if (workload == Workload.QUEUE) {
+            s.append(String.format(Locale.ROOT, "  confirmed %,14.0f msgs/s %9.1f MB/s  (publish to fsynced confirm)%n",
+                    publishRate, megabytesPerSecond(publishRate)));
+            s.append(String.format(Locale.ROOT, "  acked     %,14.0f msgs/s %9.1f MB/s  (end to end, %s)%n",
+                    rate, megabytesPerSecond(rate), subs == 1 ? "1 consumer" : subs + " consumers"));
+            s.append(String.format(Locale.ROOT,
+                    "  confirm latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (mean %.1f)%n",
+                    latency.p50, latency.p90, latency.p99, latency.p999, latency.max, latency.mean));
+            s.append(String.format(Locale.ROOT, "  consumed %,d of %,d confirmed in %.3f s, lost %,d, redelivered %,d%s%n",
+                    delivered, expected, elapsedSeconds, lost(), dropped,
+                    wrongSize > 0 ? ", wrong size " + wrongSize : ""));
+            return s.toString();
+        }
         if (workload == Workload.REQREP) {
             s.append(String.format(Locale.ROOT, "  %,.0f round trips/s (%.1f MB/s each way)%n",
                     rate, megabytesPerSecond(rate)));
@@ -56,7 +69,11 @@ record BenchResult(Workload workload, int run, long msgs, int sizeBytes, int sub
         kv(s, "subs", subs);
         kv(s, "rate", Math.round(rate));
         kv(s, "mb_s", String.format(Locale.ROOT, "%.1f", megabytesPerSecond(rate)));
-        if (workload == Workload.REQREP) {
+        if (workload == Workload.QUEUE) {
+            kv(s, "pub_rate", Math.round(publishRate));
+            kv(s, "pub_mb_s", String.format(Locale.ROOT, "%.1f", megabytesPerSecond(publishRate)));
+        }
+        if (workload == Workload.REQREP || workload == Workload.QUEUE) {
             kv(s, "p50_us", us(latency.p50));
             kv(s, "p90_us", us(latency.p90));
             kv(s, "p99_us", us(latency.p99));
@@ -69,7 +86,7 @@ record BenchResult(Workload workload, int run, long msgs, int sizeBytes, int sub
         kv(s, "expected", expected);
         kv(s, "delivered", delivered);
         kv(s, "lost", lost());
-        kv(s, "dropped", dropped);
+        kv(s, workload == Workload.QUEUE ? "redelivered" : "dropped", dropped);
         kv(s, "elapsed_ms", Math.round(elapsedSeconds * 1000));
         return s.toString();
     }

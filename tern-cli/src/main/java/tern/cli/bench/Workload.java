@@ -12,7 +12,9 @@ public enum Workload {
     /** One publisher, K subscribers on separate connections: aggregate deliveries/s. */
     FANOUT(500_000, 128, 1_000_000, 4),
     /** Sequential request/reply round trips: rate and latency percentiles. */
-    REQREP(100_000, 64, 20_000, 1);
+    REQREP(100_000, 64, 20_000, 1),
+    /** One producer with publisher confirms into a durable queue, K consumers acking: confirmed and acked msgs/s. */
+    QUEUE(200_000, 1024, 50_000, 1);
 
     final long defaultMsgs;
     final int defaultSize;
