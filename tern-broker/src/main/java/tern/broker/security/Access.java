@@ -7,6 +7,10 @@ import tern.auth.PermissionChecker;
 import tern.auth.QueueOperation;
 import tern.auth.User;
 import tern.protocol.ErrorCode;
+import tern.protocol.Frame;
+import tern.protocol.FrameType;
+import tern.protocol.Frames;
+import tern.protocol.Limits;
 import tern.protocol.ProtocolException;
 
 /**
@@ -28,6 +32,9 @@ public final class Access {
 
     private final String user;
     private final PermissionChecker checker;
+    // The last SEND's queue name and decision: a producer usually sends to one queue many times.
+    private byte[] lastSendQueue;
+    private boolean lastSendAllowed;
 
     private Access(String user, PermissionChecker checker) {
         this.user = user;
@@ -90,6 +97,105 @@ public final class Access {
         if (checker != null && !checker.permissions().isAdmin()) {
             throw denied(operation + " (admin only)");
         }
+    }
+
+    /**
+     * The check for one client queue frame (docs/protocol.md 16), before the queue session handles it:
+     *
+     * <ul>
+     *   <li>QDECLARE: queue-declare on the name; each binding pattern needs subscribe (a binding copies
+     *       matching PUBs into the queue, so it reads them); a dead-letter queue needs queue-send.</li>
+     *   <li>QDELETE: queue-delete. SEND: queue-send (name read in place, last decision cached).
+     *       CONSUME: queue-consume.</li>
+     *   <li>QPURGE, QREDRIVE, and QLIST of every queue: admin. QLIST of one queue: any queue right on it.</li>
+     *   <li>ACK, NACK, REJECT, CANCEL: none (they act on this connection's own consumers).</li>
+     * </ul>
+     *
+     * A malformed frame passes here and is refused by the queue session's own decoding.
+     */
+    public void checkQueueFrame(FrameType type, ByteBuf buf, int index, int frameBytes, Limits limits) {
+        if (checker == null) {
+            return;
+        }
+        switch (type) {
+            case SEND -> checkSend(buf, index, frameBytes);
+            case QDECLARE -> {
+                Frame.QDeclare d = (Frame.QDeclare) decode(buf, index, frameBytes, limits);
+                checkQueue(QueueOperation.DECLARE, d.name());
+                for (String binding : d.spec().bindings()) {
+                    if (!checker.maySubscribe(binding)) {
+                        throw denied("bind queue '" + d.name() + "' to '" + binding + "' (binding needs subscribe)");
+                    }
+                }
+                String dlq = d.spec().deadLetterQueue();
+                if (dlq != null && !dlq.isEmpty()) {
+                    checkQueue(QueueOperation.SEND, dlq);
+                }
+            }
+            case QDELETE -> checkQueue(QueueOperation.DELETE, ((Frame.QDelete) decode(buf, index, frameBytes, limits)).name());
+            case CONSUME -> checkQueue(QueueOperation.CONSUME, ((Frame.Consume) decode(buf, index, frameBytes, limits)).queue());
+            case QPURGE -> checkAdmin("queue purge '" + ((Frame.QPurge) decode(buf, index, frameBytes, limits)).name() + "'");
+            case QREDRIVE -> checkAdmin("queue redrive '"
+                    + ((Frame.QRedrive) decode(buf, index, frameBytes, limits)).deadLetterQueue() + "'");
+            case QLIST -> {
+                String name = ((Frame.QList) decode(buf, index, frameBytes, limits)).name();
+                if (name.isEmpty()) {
+                    checkAdmin("queue ls (every queue)");
+                } else if (!anyQueueRight(name)) {
+                    throw denied("see queue '" + name + "' (needs a queue right on it)");
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private boolean anyQueueRight(String name) {
+        for (QueueOperation op : QueueOperation.values()) {
+            if (checker.mayQueue(op, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void checkSend(ByteBuf buf, int index, int frameBytes) {
+        int p = index + Frame.BODY_OFFSET;
+        if (p + 2 > index + frameBytes) {
+            return;
+        }
+        int length = buf.getUnsignedShort(p);
+        if (p + 2 + length > index + frameBytes) {
+            return;
+        }
+        byte[] last = lastSendQueue;
+        if (last != null && last.length == length && sameBytes(buf, p + 2, last)) {
+            if (!lastSendAllowed) {
+                throw denied(QueueOperation.SEND.key() + " on queue '" + new String(last, StandardCharsets.UTF_8) + "'");
+            }
+            return;
+        }
+        byte[] name = new byte[length];
+        buf.getBytes(p + 2, name);
+        String queue = new String(name, StandardCharsets.UTF_8);
+        lastSendQueue = name;
+        lastSendAllowed = checker.mayQueue(QueueOperation.SEND, queue);
+        if (!lastSendAllowed) {
+            throw denied(QueueOperation.SEND.key() + " on queue '" + queue + "'");
+        }
+    }
+
+    private static boolean sameBytes(ByteBuf buf, int offset, byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (buf.getByte(offset + i) != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Frame decode(ByteBuf buf, int index, int frameBytes, Limits limits) {
+        return Frames.decode(buf.nioBuffer(index, frameBytes), limits);
     }
 
     private ProtocolException denied(String what) {

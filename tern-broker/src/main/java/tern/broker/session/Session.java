@@ -364,8 +364,10 @@ public final class Session extends ChannelInboundHandlerAdapter {
                 case PONG -> requireEmptyBody(type, frameBytes);
                 case SUB -> onSub((Frame.Sub) decode(buf, index, frameBytes));
                 case UNSUB -> onUnsub((Frame.Unsub) decode(buf, index, frameBytes));
-                case QDECLARE, QDELETE, QPURGE, QLIST, QREDRIVE, SEND, CONSUME, CANCEL, ACK, NACK, REJECT ->
-                        queueSession().onFrame(type, buf, index, frameBytes, flags, id);
+                case QDECLARE, QDELETE, QPURGE, QLIST, QREDRIVE, SEND, CONSUME, CANCEL, ACK, NACK, REJECT -> {
+                    access.checkQueueFrame(type, buf, index, frameBytes, limits);
+                    queueSession().onFrame(type, buf, index, frameBytes, flags, id);
+                }
                 case HELLO -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "second HELLO");
                 case AUTH -> throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, "AUTH without a CHALLENGE");
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_FRAME_TYPE, type + " is not sent by clients");
