@@ -433,6 +433,10 @@ public final class QueueSession {
                 log.debug("detaching consumer {} of {}: {}", c.id, channel.describe(), e.toString());
             }
         }
+        if (!all.isEmpty()) {
+            // Requeued deliveries may have been written to other connections on this loop, outside a read burst.
+            channel.flush();
+        }
     }
 
     // ---- output helpers -----------------------------------------------------------------------------------
