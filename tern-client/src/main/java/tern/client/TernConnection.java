@@ -75,6 +75,10 @@ final class TernConnection implements Connection {
     private final Inbox inbox = new Inbox();
     private final Object inboxLock = new Object();
     private final Object closeLock = new Object();
+    /** Guards sweep and sweepAtNanos: the one timer task enforcing request deadlines. */
+    private final Object sweepLock = new Object();
+    private ScheduledFuture<?> sweep;
+    private long sweepAtNanos;
     private volatile TernSubscription inboxSub;
     private volatile ConnectionStatus status = ConnectionStatus.CONNECTING;
     private volatile ServerInfo info;
@@ -410,7 +414,6 @@ final class TernConnection implements Connection {
         if (p == null) {
             return; // late or duplicate reply
         }
-        p.cancelTimeout();
         Object result = (flags & Flags.NO_RESPONDERS) != 0 ? new NoRespondersException(p.subject)
                 : toMessage(inboxSub, b, m, inboxSub.sid());
         if (p.async) {
@@ -971,23 +974,19 @@ final class TernConnection implements Connection {
 
     // ---- request / reply ----------------------------------------------------------------------------------
 
-    /** A request waiting for its reply. */
+    /** A request waiting for its reply; its deadline is enforced by {@link #sweepRequests()}. */
     private static final class PendingRequest {
         final String subject;
         final boolean async;
+        final Duration timeout;
+        final long deadlineNanos;
         final CompletableFuture<Message> future = new CompletableFuture<>();
-        volatile ScheduledFuture<?> timeout;
 
-        PendingRequest(String subject, boolean async) {
+        PendingRequest(String subject, boolean async, Duration timeout) {
             this.subject = subject;
             this.async = async;
-        }
-
-        void cancelTimeout() {
-            ScheduledFuture<?> t = timeout;
-            if (t != null) {
-                t.cancel(false);
-            }
+            this.timeout = timeout;
+            this.deadlineNanos = System.nanoTime() + timeout.toNanos();
         }
 
         void complete(Object result) {
@@ -1024,26 +1023,62 @@ final class TernConnection implements Connection {
         byte[] subjectBytes = subjectBytes(subject);
         ensureInbox();
         long token = inbox.nextToken();
-        PendingRequest p = new PendingRequest(subject, async);
+        PendingRequest p = new PendingRequest(subject, async, timeout);
         pending.put(token, p);
-        p.timeout = ClientTimer.schedule(() -> {
-            if (pending.remove(token, p)) {
-                RequestTimeoutException e = new RequestTimeoutException("no reply from " + subject + " within " + timeout);
-                if (async) {
-                    CompletableFuture.runAsync(() -> p.complete(e)); // user stages must not run on the timer
-                } else {
-                    p.complete(e);
-                }
-            }
-        }, timeout.toNanos());
+        armSweep(p.deadlineNanos);
         try {
             publish(subjectBytes, inbox.replySubject(token), null, payload);
         } catch (RuntimeException e) {
             pending.remove(token);
-            p.cancelTimeout();
             throw e;
         }
         return p;
+    }
+
+    /**
+     * Makes sure a sweep runs by deadlineNanos. Request timeouts share one timer task per connection,
+     * armed for the earliest deadline, instead of a task per request: scheduling (and cancelling) a
+     * task per request woke the shared timer thread on every round trip.
+     */
+    private void armSweep(long deadlineNanos) {
+        synchronized (sweepLock) {
+            if (sweep != null && deadlineNanos - sweepAtNanos >= 0) {
+                return;
+            }
+            if (sweep != null) {
+                sweep.cancel(false);
+            }
+            sweepAtNanos = deadlineNanos;
+            sweep = ClientTimer.schedule(this::sweepRequests, deadlineNanos - System.nanoTime());
+        }
+    }
+
+    /** On the timer: fails the requests past their deadline, then re-arms for the earliest one left. */
+    private void sweepRequests() {
+        synchronized (sweepLock) {
+            sweep = null;
+        }
+        long now = System.nanoTime();
+        long next = 0;
+        boolean more = false;
+        for (Map.Entry<Long, PendingRequest> e : pending.entrySet()) {
+            PendingRequest p = e.getValue();
+            if (p.deadlineNanos - now > 0) {
+                next = more && next - p.deadlineNanos < 0 ? next : p.deadlineNanos;
+                more = true;
+            } else if (pending.remove(e.getKey(), p)) {
+                RequestTimeoutException ex = new RequestTimeoutException("no reply from " + p.subject + " within "
+                        + p.timeout);
+                if (p.async) {
+                    CompletableFuture.runAsync(() -> p.complete(ex)); // user stages must not run on the timer
+                } else {
+                    p.complete(ex);
+                }
+            }
+        }
+        if (more && !closed) {
+            armSweep(next);
+        }
     }
 
     private void ensureInbox() {
@@ -1169,8 +1204,13 @@ final class TernConnection implements Connection {
         for (Long token : new ArrayList<>(pending.keySet())) {
             PendingRequest p = pending.remove(token);
             if (p != null) {
-                p.cancelTimeout();
                 p.complete(closedEx);
+            }
+        }
+        synchronized (sweepLock) {
+            if (sweep != null) {
+                sweep.cancel(false);
+                sweep = null;
             }
         }
         out.lock.lock();

@@ -32,6 +32,8 @@ final class TernSubscription implements Subscription {
     /** Unsubscribe once delivered reaches this; 0 = never. */
     volatile long maxDeliver;
 
+    /** No wildcard token: every message's subject is the subscription's own. */
+    private final boolean literal;
     // Reader thread only: the last subject seen, reused while the bytes repeat.
     private byte[] lastSubjectBytes = new byte[0];
     private String lastSubject = "";
@@ -40,6 +42,7 @@ final class TernSubscription implements Subscription {
         this.connection = connection;
         this.sid = sid;
         this.subject = options.subject();
+        this.literal = isLiteral(subject);
         this.queueGroup = options.queueGroup();
         this.policy = options.policy();
         this.maxPendingMessages = options.maxPendingMessages();
@@ -129,6 +132,9 @@ final class TernSubscription implements Subscription {
 
     /** The subject string for these bytes, reusing the last one when the bytes repeat (reader thread). */
     String subjectOf(ByteBuffer b, int offset, int length) {
+        if (literal) {
+            return subject; // the server delivers only messages published to exactly this subject
+        }
         byte[] a = b.array();
         int from = b.arrayOffset() + offset;
         if (length == lastSubjectBytes.length && Arrays.equals(a, from, from + length, lastSubjectBytes, 0, length)) {
@@ -137,6 +143,15 @@ final class TernSubscription implements Subscription {
         lastSubjectBytes = Arrays.copyOfRange(a, from, from + length);
         lastSubject = new String(lastSubjectBytes, StandardCharsets.UTF_8);
         return lastSubject;
+    }
+
+    private static boolean isLiteral(String pattern) {
+        for (String token : pattern.split("\\.", -1)) {
+            if (token.equals("*") || token.equals(">")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

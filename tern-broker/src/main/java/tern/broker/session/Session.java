@@ -753,9 +753,13 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private void writeMsg(int sid, ByteBuf buf, int index, int frameBytes, int flags) {
         int msgFlags = flags & MSG_FLAGS;
         if (frameBytes < COPY_BELOW_BYTES) {
+            // One copy of the whole frame, then the header fields that differ (type, flags, id); the
+            // reserved bytes are zero in the PUB already (checked in handleFrame).
             ByteBuf b = batch(frameBytes);
-            b.writeInt(buf.getInt(index)).writeByte(FrameType.MSG.code()).writeByte(msgFlags).writeShort(0).writeInt(sid);
-            b.writeBytes(buf, index + Frame.BODY_OFFSET, frameBytes - Frame.BODY_OFFSET);
+            int at = b.writerIndex();
+            b.writeBytes(buf, index, frameBytes);
+            b.setShort(at + Frame.TYPE_OFFSET, (FrameType.MSG.code() << 8) | msgFlags);
+            b.setInt(at + Frame.ID_OFFSET, sid);
         } else {
             ByteBuf b = batch(Frame.BODY_OFFSET);
             b.writeInt(buf.getInt(index)).writeByte(FrameType.MSG.code()).writeByte(msgFlags).writeShort(0).writeInt(sid);
