@@ -230,7 +230,8 @@ final class TernConnection implements Connection {
             if (timedOut.get()) {
                 throw new TernException("connect to " + where + " timed out after " + options.connectTimeout());
             }
-            if (e instanceof javax.net.ssl.SSLException && options.tls() != null) {
+            if (options.tls() != null && (e instanceof javax.net.ssl.SSLException
+                    || e instanceof java.net.SocketException && !(e instanceof java.net.ConnectException))) {
                 throw new TernException("connect to " + where + " failed: TLS: "
                         + TlsSocketChannel.explain(e, options.host(), options.tls()), e);
             }

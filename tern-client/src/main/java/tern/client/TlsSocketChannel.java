@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.nio.ByteBuffer;
@@ -90,9 +91,11 @@ final class TlsSocketChannel extends SocketChannel {
                     + " [" + alert + "]";
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof EOFException || String.valueOf(t.getMessage()).contains("Remote host terminated")) {
+            if (t instanceof EOFException || t instanceof SocketException
+                    || String.valueOf(t.getMessage()).contains("Remote host terminated")) {
                 return "the server closed the connection during the TLS handshake (a plaintext Tern port closes "
-                        + "a TLS ClientHello at once; or the server refused this client's certificate) [" + e.getMessage() + "]";
+                        + "a TLS ClientHello at once; a TLS port closes on a client certificate it refuses) ["
+                        + t.getMessage() + "]";
             }
             if (t instanceof CertificateException ce && String.valueOf(ce.getMessage()).contains("match")
                     || String.valueOf(t.getMessage()).contains("No subject alternative")) {
