@@ -25,10 +25,15 @@ import tern.auth.UserStore;
 import tern.broker.BrokerConfig;
 import tern.broker.TernBroker;
 import tern.client.ConnectOptions;
+import tern.client.ConsumeOptions;
 import tern.client.Connection;
 import tern.client.ConnectionEvent;
 import tern.client.ConnectionListener;
+import tern.client.Delivery;
 import tern.client.Message;
+import tern.client.QueueConsumer;
+import tern.client.QueueInfo;
+import tern.client.QueueOptions;
 import tern.client.ServerException;
 import tern.client.Subscription;
 import tern.client.Tern;
@@ -187,6 +192,43 @@ class PermissionsIT {
             assertThat(new String(again.payload(), UTF_8)).isEqualTo("now:r");
             assertThat(errors).isEmpty();
         }
+    }
+
+    @Test
+    void queueOperationsFollowTheQueueRightsAndAdminOperationsNeedAdmin() {
+        List<TernException> errors = new CopyOnWriteArrayList<>();
+        try (Connection prod = login("prod", errors);
+             Connection cons = login("cons", errors);
+             Connection root = login("root", errors)) {
+            prod.declareQueue("perm.jobs", QueueOptions.transientQueue());
+            prod.sendAndWait("perm.jobs", "job-1".getBytes(UTF_8), WAIT);
+            assertDenied(() -> cons.declareQueue("perm.other", QueueOptions.transientQueue()), "perm.other");
+            assertDenied(() -> cons.sendAndWait("perm.jobs", "x".getBytes(UTF_8), WAIT), "perm.jobs");
+            assertDenied(() -> prod.consume("perm.jobs", ConsumeOptions.defaults(), null), "perm.jobs");
+            assertDenied(() -> prod.purgeQueue("perm.jobs"), "admin only");
+            assertDenied(() -> prod.listQueues(), "admin only");
+            assertDenied(() -> prod.deleteQueue("perm.jobs"), "perm.jobs");
+            // a binding would copy PUBs into the queue: it needs the right to subscribe to the pattern
+            assertDenied(() -> prod.declareQueue("perm.tap", QueueOptions.builder().bind("orders.>").build()),
+                    "orders.>");
+            try (QueueConsumer consumer = cons.consume("perm.jobs", ConsumeOptions.defaults(), null)) {
+                Delivery d = consumer.next(WAIT);
+                assertThat(d.payload()).isEqualTo("job-1".getBytes(UTF_8));
+                d.ack();
+            }
+            // the refused connections still work
+            prod.sendAndWait("perm.jobs", "job-2".getBytes(UTF_8), WAIT);
+            assertThat(root.listQueues()).extracting(QueueInfo::name).contains("perm.jobs");
+            assertThat(root.purgeQueue("perm.jobs")).isEqualTo(1);
+            root.deleteQueue("perm.jobs");
+        }
+    }
+
+    private static void assertDenied(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String named) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(ServerException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+            assertThat(e.text()).contains(named);
+        });
     }
 
     @Test
