@@ -146,6 +146,28 @@ class AuthIT {
     }
 
     @Test
+    void anAddressInItsPenaltyWaitsBeforeItsNextHelloIsRead() throws Exception {
+        // failures 1..3 from 127.0.0.1 are held 100, 200 and 400 ms; the third one's penalty runs 400 ms
+        rawScramFailure("alice", "x1");
+        rawScramFailure("alice", "x2");
+        try (RawConnection third = RawConnection.open("127.0.0.1", broker.port());
+             RawConnection next = RawConnection.open("127.0.0.1", broker.port())) {
+            third.sendPreface();
+            ScramClient scram = new ScramClient("alice", "x3");
+            third.send(hello(AuthMechanism.SCRAM_SHA_256, scram.clientFirst()));
+            third.send(new Frame.Auth(scram.clientFinal(third.receive(Frame.Challenge.class, WAIT).data())));
+            poll(() -> broker.stats().authFailures() == 3);
+            long sent = System.nanoTime();
+            next.sendPreface();
+            next.send(hello(AuthMechanism.SCRAM_SHA_256, new ScramClient("alice", "alice-pw").clientFirst()));
+            assertThat(next.receive(Frame.Challenge.class, WAIT)).isNotNull();
+            // behaviour bound: at least part of the 400 ms penalty was waited out (generous for slow machines)
+            assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(MIN_FAILURE_DELAY);
+            assertThat(third.receive(Frame.Error.class, WAIT).code()).isEqualTo(ErrorCode.AUTH_FAILED.code());
+        }
+    }
+
+    @Test
     void theClientSeesAuthFailedWithTheSameTextForBothCases() {
         ServerException wrong = connectFails(options().user("alice").password("nope").build());
         ServerException unknown = connectFails(options().user("nobody").password("nope").build());

@@ -16,6 +16,10 @@ import tern.auth.Role;
 import tern.auth.Rules;
 import tern.auth.User;
 import tern.protocol.ErrorCode;
+import tern.protocol.Frame;
+import tern.protocol.FrameType;
+import tern.protocol.Frames;
+import tern.protocol.Limits;
 import tern.protocol.ProtocolException;
 
 @Timeout(30)
@@ -63,6 +67,42 @@ class AccessTest {
         Access denyList = Access.of(User.named("d").withRoles(Set.of(Role.ADMIN)).withPublish(Rules.parse("-secret.>")));
         assertThat(publish(denyList, "secret.x")).isFalse();
         assertThat(publish(denyList, "public.x")).isTrue();
+    }
+
+    @Test
+    void queueFramesNeedTheQueueRightsAndSendDecisionsAreCachedPerName() {
+        Access consumer = of(Set.of(Role.CONSUMER));
+        Access producer = of(Set.of(Role.PRODUCER));
+        for (int round = 0; round < 2; round++) {
+            ByteBuf jobs = encode(new Frame.Send(7, true, "jobs", java.util.Map.of(), new byte[] {1}));
+            ByteBuf other = encode(new Frame.Send(8, true, "other", java.util.Map.of(), new byte[] {1}));
+            try {
+                producer.checkQueueFrame(FrameType.SEND, jobs, 0, jobs.readableBytes(), Limits.DEFAULT);
+                producer.checkQueueFrame(FrameType.SEND, other, 0, other.readableBytes(), Limits.DEFAULT);
+                assertThatThrownBy(() -> consumer.checkQueueFrame(FrameType.SEND, jobs, 0, jobs.readableBytes(),
+                        Limits.DEFAULT)).hasMessageContaining("queue-send on queue 'jobs'");
+                assertThatThrownBy(() -> consumer.checkQueueFrame(FrameType.SEND, other, 0, other.readableBytes(),
+                        Limits.DEFAULT)).hasMessageContaining("queue 'other'");
+            } finally {
+                jobs.release();
+                other.release();
+            }
+        }
+        ByteBuf list = encode(new Frame.QList(3, ""));
+        try {
+            assertThatThrownBy(() -> producer.checkQueueFrame(FrameType.QLIST, list, 0, list.readableBytes(),
+                    Limits.DEFAULT)).hasMessageContaining("admin only");
+            of(Set.of(Role.ADMIN)).checkQueueFrame(FrameType.QLIST, list, 0, list.readableBytes(), Limits.DEFAULT);
+        } finally {
+            list.release();
+        }
+    }
+
+    private static ByteBuf encode(Frame frame) {
+        java.nio.ByteBuffer b = Frames.encode(frame);
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(b.remaining());
+        buf.writeBytes(b);
+        return buf;
     }
 
     /** The hot path: a repeated subject is answered from the checker's cache without allocating. */
