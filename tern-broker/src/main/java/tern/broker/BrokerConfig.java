@@ -23,8 +23,8 @@ import tern.protocol.Limits;
  * {@link #load} reads the same settings from a file, the environment and flags (see
  * docs/configuration.md for every key).
  *
- * @param host             interface to bind; 127.0.0.1 by default because the broker has no
- *                         authentication yet: set 0.0.0.0 deliberately to accept remote clients
+ * @param host             interface to bind; 127.0.0.1 by default because without a users file the
+ *                         broker admits anyone: set 0.0.0.0 deliberately to accept remote clients
  * @param port             TCP port; 0 picks a free port ({@link TernBroker#port()} tells which)
  * @param dataDir          directory for persistent data (reserved for the storage log)
  * @param limits           the per-connection and per-server bounds, sent to clients in WELCOME
