@@ -26,6 +26,7 @@ import tern.broker.queue.QueueSession;
 import tern.broker.routing.RouteCache;
 import tern.broker.routing.SubjectMatch;
 import tern.broker.security.Access;
+import tern.broker.guard.LogLimiter;
 import tern.broker.security.Login;
 import tern.broker.tls.TlsPeer;
 import tern.protocol.ErrorCode;
@@ -51,6 +52,8 @@ import tern.protocol.Subjects;
  */
 public final class Session extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
+    /** Lines about connections closed for timeouts or protocol errors: a flood must not flood the log. */
+    private static final LogLimiter closeLog = new LogLimiter(20);
 
     /** MSG frames smaller than this are copied into the batch buffer; larger ones are sliced. */
     static final int COPY_BELOW_BYTES = 2048;
@@ -468,8 +471,11 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private void handshakeExpired() {
         handshakeTimer = null;
         if (state == State.PREFACE || state == State.HELLO || state == State.AUTH) {
-            log.info("closing connection from {}: no WELCOME within handshake timeout {} ms", peer(),
-                    limits.handshakeTimeout().toMillis());
+            String more = closeLog.admit();
+            if (more != null) {
+                log.info("closing connection from {}: no WELCOME within handshake timeout {} ms{}", peer(),
+                        limits.handshakeTimeout().toMillis(), more);
+            }
             closeWithError(ErrorCode.HANDSHAKE_TIMEOUT, 0, "handshake not completed within "
                     + limits.handshakeTimeout().toMillis() + " ms", true);
         }
@@ -1116,7 +1122,10 @@ public final class Session extends ChannelInboundHandlerAdapter {
         if (state == State.CLOSING) {
             return;
         }
-        log.info("closing connection from {} ({}): {} {}", peer(), clientName, e.code(), e.getMessage());
+        String more = closeLog.admit();
+        if (more != null) {
+            log.info("closing connection from {} ({}): {} {}{}", peer(), clientName, e.code(), e.getMessage(), more);
+        }
         closeWithError(e.code(), 0, e.getMessage(), true);
     }
 
