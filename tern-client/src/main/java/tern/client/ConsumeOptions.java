@@ -5,7 +5,7 @@ package tern.client;
  *
  * @param prefetch most unacknowledged deliveries the server hands this consumer (1..65536); ignored by no-ack queues
  * @param autoAck  the server counts each delivery as acknowledged once it writes it (at-most-once for this
- *                 consumer; {@link Delivery#ack()} is then unnecessary)
+ *                 consumer; {@link Delivery#ack()} is then a no-op, nack and reject report STALE_DELIVERY)
  */
 public record ConsumeOptions(int prefetch, boolean autoAck) {
     /** The default prefetch. */

@@ -296,6 +296,9 @@ final class TernQueues {
     }
 
     void ack(TernQueueConsumer c, long token) {
+        if (c.options.autoAck()) {
+            return; // the server settled it when it wrote it
+        }
         out.putAck(c.id, token);
     }
 

@@ -1,0 +1,171 @@
+package tern.it;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import tern.broker.BrokerConfig;
+import tern.broker.TernBroker;
+import tern.protocol.ErrorCode;
+import tern.protocol.Frame;
+import tern.protocol.FrameType;
+import tern.protocol.Frames;
+import tern.protocol.QueueSpec;
+import tern.testkit.BrokerLogGuard;
+import tern.testkit.RawConnection;
+
+/** The queue frames on the wire, spoken raw (docs/protocol.md 6.15..6.29 and section 16). */
+@Timeout(30)
+class QueueRawIT {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final QueueSpec DURABLE = new QueueSpec(true, false, false, 0, 0, 0, 30_000, 0, 0, 0, "", List.of());
+
+    @RegisterExtension
+    static BrokerLogGuard logs = new BrokerLogGuard();
+
+    @TempDir
+    Path dir;
+
+    private TernBroker broker;
+
+    @BeforeEach
+    void start() {
+        broker = TernBroker.start(BrokerConfig.defaults().withPort(0).withDataDir(dir));
+    }
+
+    @AfterEach
+    void stop() {
+        broker.close();
+    }
+
+    /** Frames until the PONG answering a fresh PING: everything the server sent for the frames before it. */
+    private static List<Frame> untilPong(RawConnection c, int pingId) throws Exception {
+        c.send(new Frame.Ping(pingId));
+        List<Frame> got = new ArrayList<>();
+        while (true) {
+            Frame f = c.receive(WAIT);
+            assertThat(f).as("a frame before PONG " + pingId + " (got " + got + ")").isNotNull();
+            if (f instanceof Frame.Pong p && p.id() == pingId) {
+                return got;
+            }
+            if (!(f instanceof Frame.Ping)) {
+                got.add(f);
+            }
+        }
+    }
+
+    @Test
+    void declareConsumeSendConfirmAckAndList() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            c.send(new Frame.QDeclare(1, "orders", DURABLE));
+            Frame.QInfo info = c.receive(Frame.QInfo.class, WAIT);
+            assertThat(info.id()).isEqualTo(1);
+            assertThat(info.spec()).isEqualTo(DURABLE);
+            c.send(new Frame.Consume(2, true, "orders", 16, false));
+            assertThat(c.receive(WAIT)).isEqualTo(new Frame.Ok(2));
+            c.send(new Frame.Send(0x8000_0001, true, "orders", Map.of("k", "v"), "42".getBytes(UTF_8)));
+            List<Frame> got = untilPong(c, 100);
+            while (got.size() < 2) {
+                got.addAll(untilPong(c, 101 + got.size()));
+            }
+            Frame.Deliver d = (Frame.Deliver) got.stream().filter(f -> f instanceof Frame.Deliver).findFirst()
+                    .orElseThrow();
+            assertThat(got).contains(new Frame.Confirm(0x8000_0001, 0, true));
+            assertThat(d.id()).isEqualTo(2);
+            assertThat(d.offset()).isZero();
+            assertThat(d.deliveryCount()).isEqualTo(1);
+            assertThat(d.subject()).isEqualTo("orders");
+            assertThat(d.headers()).isEqualTo(Map.of("k", "v"));
+            assertThat(new String(d.payload(), UTF_8)).isEqualTo("42");
+            c.send(new Frame.Ack(2, new long[] {d.token()}));
+            assertThat(untilPong(c, 200)).as("ACK has no answer").isEmpty();
+            c.send(new Frame.QList(3, ""));
+            List<Frame> list = untilPong(c, 201);
+            assertThat(list).hasSize(2);
+            Frame.QInfo listed = (Frame.QInfo) list.get(0);
+            assertThat(listed.acked()).isEqualTo(1);
+            assertThat(listed.unacked()).isZero();
+            assertThat(listed.consumers()).isEqualTo(1);
+            assertThat(list.get(1)).isEqualTo(new Frame.Count(3, 1));
+            c.send(new Frame.QPurge(4, "orders"));
+            c.send(new Frame.Cancel(2, true));
+            c.send(new Frame.QDelete(5, "orders"));
+            assertThat(untilPong(c, 202)).containsExactly(new Frame.Count(4, 0), new Frame.Ok(2), new Frame.Ok(5));
+        }
+    }
+
+    @Test
+    void settlingForAnUnknownConsumerIsStaleAndTheConnectionStaysOpen() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            c.send(new Frame.Ack(99, new long[] {5, 6}));
+            c.send(new Frame.Nack(99, 7, 0));
+            c.send(new Frame.Cancel(98, true));
+            List<Frame> got = untilPong(c, 1);
+            assertThat(got).hasSize(4);
+            for (int i = 0; i < 3; i++) {
+                Frame.Error e = (Frame.Error) got.get(i);
+                assertThat(e.id()).isEqualTo(99);
+                assertThat(e.code()).isEqualTo(ErrorCode.STALE_DELIVERY.code());
+                assertThat(e.closing()).isFalse();
+                assertThat(e.text()).contains(Long.toString(new long[] {5, 6, 7}[i]));
+            }
+            Frame.Error unknown = (Frame.Error) got.get(3);
+            assertThat(unknown.code()).isEqualTo(ErrorCode.UNKNOWN_SUBSCRIPTION.code());
+            assertThat(unknown.id()).isEqualTo(98);
+            c.send(new Frame.QDeclare(1, "q", DURABLE));
+            c.send(new Frame.Consume(2, true, "q", 1, false));
+            c.send(new Frame.Consume(2, true, "q", 1, false));
+            c.send(new Frame.Consume(3, true, "missing", 1, false));
+            c.send(new Frame.Send(0x8000_0002, true, "missing", Map.of(), new byte[1]));
+            List<Frame> more = untilPong(c, 2);
+            assertThat(more.get(0)).isInstanceOf(Frame.QInfo.class);
+            assertThat(more.get(1)).isEqualTo(new Frame.Ok(2));
+            assertThat(more.subList(2, 5)).extracting(f -> ((Frame.Error) f).code()).containsExactly(
+                    ErrorCode.DUPLICATE_SUBSCRIPTION.code(), ErrorCode.QUEUE_NOT_FOUND.code(),
+                    ErrorCode.QUEUE_NOT_FOUND.code());
+            assertThat(more.subList(2, 5)).extracting(Frame::id).containsExactly(2, 3, 0x8000_0002);
+        }
+    }
+
+    @Test
+    void anAckWhoseCountDoesNotMatchItsTokensClosesTheConnection() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            ByteBuffer ack = Frames.encode(new Frame.Ack(1, new long[] {1, 2}));
+            ack.putInt(Frame.BODY_OFFSET, 3);
+            byte[] bytes = new byte[ack.remaining()];
+            ack.get(bytes);
+            c.sendBytes(bytes);
+            Frame.Error e = c.receive(Frame.Error.class, WAIT);
+            assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME.code());
+            assertThat(e.closing()).isTrue();
+            assertThat(c.awaitClosed(WAIT)).isTrue();
+        }
+    }
+
+    @Test
+    void queueFramesAreClientOnlyOrServerOnly() {
+        assertThat(FrameType.DELIVER.sentByClient()).isFalse();
+        assertThat(FrameType.SEND.sentByServer()).isFalse();
+    }
+
+    @Test
+    void aServerOnlyQueueFrameFromAClientIsUnknown() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            c.send(new Frame.Confirm(1, 2, true));
+            Frame.Error e = c.receive(Frame.Error.class, WAIT);
+            assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_FRAME_TYPE.code());
+            assertThat(e.closing()).isTrue();
+        }
+    }
+}
