@@ -45,6 +45,19 @@ final class BrokerCommand implements Callable<Integer> {
                     + "permissions; SIGHUP re-reads it. Without it the broker runs open (and says so).")
     Path usersFile;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain: serve TLS (TLSv1.3/1.2) on the port; plaintext clients are refused "
+                    + "with ERROR 304 TLS_REQUIRED unless --set tls_required=false. Needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "PEM CA of client certificates: clients must present one it signed (mTLS; "
+                    + "--set tls_client_auth=want makes it optional).")
+    Path tlsClientCa;
+
     @Option(names = "--event-loops", paramLabel = "N", description = "I/O event loop threads (default 1).")
     Integer eventLoops;
 
@@ -69,6 +82,9 @@ final class BrokerCommand implements Callable<Integer> {
         put(overrides, "data", dataDir);
         put(overrides, "event_loop_threads", eventLoops);
         put(overrides, "users_file", usersFile);
+        put(overrides, "tls_cert", tlsCert);
+        put(overrides, "tls_key", tlsKey);
+        put(overrides, "tls_client_ca", tlsClientCa);
         BrokerConfig config;
         try {
             config = BrokerConfig.load(configFile, System.getenv(), overrides);

@@ -1,5 +1,6 @@
 package tern.cli;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 import tern.client.ConnectOptions;
@@ -7,6 +8,7 @@ import tern.client.Connection;
 import tern.client.Credentials;
 import tern.client.Tern;
 import tern.client.TernException;
+import tern.client.TlsOptions;
 
 /** Mixed into every client command: where the broker is, and how to connect to it. */
 public final class ClientOptions {
@@ -34,13 +36,39 @@ public final class ClientOptions {
                     + "Use it only over TLS or on a trusted network.")
     String token;
 
+    @Option(names = "--tls", description = "Connect over TLS (TLSv1.3/1.2). Implied by the other --tls-... options.")
+    boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM CA certificate that signed the broker's certificate (default: the JVM's trust store).")
+    Path tlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM client certificate for a broker that asks for one (mTLS); needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-insecure-skip-hostname-check", hidden = true,
+            description = "UNSAFE: accept a broker certificate that does not name the host connected to.")
+    boolean tlsSkipHostname;
+
     public ServerAddress server() {
         return server;
     }
 
     /** Connects with the given client name; a failure becomes a one-line CommandFailedException. */
     public Connection connect(String clientName, boolean reconnect) {
-        return connect(server, clientName, reconnect, Duration.ofMillis(connectTimeoutMillis), credentials());
+        return connect(server, clientName, reconnect, Duration.ofMillis(connectTimeoutMillis), credentials(), tls());
+    }
+
+    /** From --tls, --tls-ca, --tls-cert, --tls-key; null for plaintext. */
+    TlsOptions tls() {
+        if (!tls && tlsCa == null && tlsCert == null && tlsKey == null) {
+            return null;
+        }
+        return new TlsOptions(tlsCa, tlsCert, tlsKey, !tlsSkipHostname);
     }
 
     /** From --user/--password (TERN_PASSWORD, prompt) or --token; null when none is given. */
@@ -73,7 +101,19 @@ public final class ClientOptions {
 
     static Connection connect(ServerAddress server, String clientName, boolean reconnect, Duration connectTimeout,
                               Credentials credentials) {
-        ConnectOptions options = ConnectOptions.builder()
+        return connect(server, clientName, reconnect, connectTimeout, credentials, null);
+    }
+
+    static Connection connect(ServerAddress server, String clientName, boolean reconnect, Duration connectTimeout,
+                              Credentials credentials, TlsOptions tls) {
+        ConnectOptions.Builder builder = ConnectOptions.builder();
+        if (tls != null) {
+            builder.tls(true).tlsCaFile(tls.caFile()).tlsVerifyHostname(tls.verifyHostname());
+            if (tls.clientCertFile() != null) {
+                builder.tlsClientCert(tls.clientCertFile()).tlsClientKey(tls.clientKeyFile());
+            }
+        }
+        ConnectOptions options = builder
                 .credentials(credentials)
                 .host(server.host())
                 .port(server.port())
