@@ -535,6 +535,41 @@ class QueueIT {
     }
 
     @Test
+    void consumersAreRecreatedAfterAReconnectAndUnconfirmedSendsFail() throws Exception {
+        Connection setup = connect();
+        setup.declareQueue("again", QueueOptions.durableQueue());
+        setup.close();
+        Connection c = Tern.connect(ConnectOptions.builder().host("127.0.0.1").port(broker.port())
+                .reconnectWait(Duration.ofMillis(10), Duration.ofMillis(100)).build());
+        closeables.add(c);
+        QueueConsumer consumer = c.consume("again", ConsumeOptions.defaults(), null);
+        c.sendAndWait("again", bytes("before"), WAIT);
+        Delivery before = next(consumer);
+        int port = broker.port();
+        broker.close();
+        broker = startBroker(port);
+        await(() -> c.status() == tern.client.ConnectionStatus.CONNECTED, "reconnected");
+        Confirm confirm = c.sendAndWait("again", bytes("after"), WAIT);
+        assertThat(confirm.fsynced()).isTrue();
+        Delivery redelivered = next(consumer);
+        assertThat(text(redelivered)).isEqualTo("before");
+        assertThat(redelivered.deliveryCount()).isEqualTo(2);
+        assertThat(text(next(consumer))).isEqualTo("after");
+        before.ack(); // dropped or stale: its delivery belonged to the old connection
+        redelivered.ack();
+        c.flush();
+        await(() -> info(c, "again").acked() == 1 && info(c, "again").unacked() == 1, "one ack on the new broker");
+
+        // A send without a connection fails at once; its caller resends.
+        broker.close();
+        await(() -> c.status() != tern.client.ConnectionStatus.CONNECTED, "disconnected");
+        CompletableFuture<Confirm> lost = c.send("again", bytes("lost"));
+        assertThatThrownBy(() -> lost.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .hasCauseInstanceOf(tern.client.ConnectionClosedException.class);
+        broker = startBroker(port);
+    }
+
+    @Test
     void cancellingAConsumerRequeuesItsDeliveries() {
         Connection c = connect();
         c.declareQueue("cancel", QueueOptions.transientQueue());
