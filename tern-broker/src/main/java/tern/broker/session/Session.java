@@ -724,11 +724,11 @@ public final class Session extends ChannelInboundHandlerAdapter {
 
     private void checkThrottleProgress() {
         throttleTimer = null;
-        if (throttledPublishers == null || throttledPublishers.isEmpty() || state == State.CLOSING) {
+        if (throttledPublishers == null || throttledPublishers.isEmpty()) {
             return;
         }
         long pending = pendingBytes();
-        if (pending < throttlePendingBytes) {
+        if (pending < throttlePendingBytes && state != State.CLOSING) {
             throttlePendingBytes = pending;
             throttleTimer = loop.schedule(this::checkThrottleProgress, THROTTLE_STALL_MILLIS, TimeUnit.MILLISECONDS);
             return;
