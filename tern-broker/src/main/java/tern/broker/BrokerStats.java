@@ -23,11 +23,14 @@ import tern.protocol.ErrorCode;
  * @param waitingBytesHighWater    most bytes ever held in one connection's DROP_OLDEST queues (bounded by
  *                                 maxPendingBytes)
  * @param errors                   ERROR frames sent, by code (codes never sent are absent)
+ * @param queues                   current durable and transient queues
+ * @param queueDepth               ready messages over all queues (delayed ones included)
+ * @param queueUnacked             delivered, unsettled messages over all queues
  */
 public record BrokerStats(int connections, long connectionsAccepted, long connectionsRejected, int subscriptions,
                           long msgsIn, long msgsOut, long bytesIn, long bytesOut, long slowConsumerDrops,
                           long slowConsumerDisconnects, long pendingBytesHighWater, long waitingBytesHighWater,
-                          Map<ErrorCode, Long> errors) {
+                          Map<ErrorCode, Long> errors, int queues, long queueDepth, long queueUnacked) {
     public BrokerStats {
         errors = Map.copyOf(errors);
     }

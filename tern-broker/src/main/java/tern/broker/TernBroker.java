@@ -202,9 +202,10 @@ public final class TernBroker implements AutoCloseable {
     /** A snapshot of the broker's counters. */
     public BrokerStats stats() {
         Counters c = sessions.counters();
+        long[] q = queues.counts();
         return new BrokerStats(c.connections(), c.connectionsAccepted(), c.connectionsRejected(), c.subscriptions(),
                 c.msgsIn(), c.msgsOut(), c.bytesIn(), c.bytesOut(), c.slowConsumerDrops(), c.slowConsumerDisconnects(),
-                c.pendingBytesHighWater(), c.waitingBytesHighWater(), c.errors());
+                c.pendingBytesHighWater(), c.waitingBytesHighWater(), c.errors(), (int) q[0], q[1], q[2]);
     }
 
     /** Blocks until {@link #close()} has finished. */

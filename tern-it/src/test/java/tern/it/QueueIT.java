@@ -414,6 +414,7 @@ class QueueIT {
         for (int i = 0; i < 3; i++) {
             c.sendAndWait("a", bytes("m" + i), WAIT);
         }
+        assertThat(broker.stats().queueDepth()).isEqualTo(3);
         assertThat(c.purgeQueue("a")).isEqualTo(3);
         assertThat(info(c, "a").depth()).isZero();
 
@@ -421,6 +422,7 @@ class QueueIT {
         QueueConsumer consumer = other.consume("b", ConsumeOptions.defaults(), null);
         c.deleteQueue("b");
         assertThat(c.listQueues()).extracting(QueueInfo::name).containsExactly("a");
+        assertThat(broker.stats().queues()).isEqualTo(1);
         assertThat(consumer.next(WAIT)).as("the consumer of a deleted queue ends").isNull();
         assertThat(serverError(c.send("b", bytes("x"))).code()).isEqualTo(ErrorCode.QUEUE_NOT_FOUND);
         assertThatThrownBy(() -> c.deleteQueue("b")).isInstanceOfSatisfying(ServerException.class,
