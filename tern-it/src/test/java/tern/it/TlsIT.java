@@ -322,6 +322,26 @@ class TlsIT {
         }
     }
 
+    /** bin/tern-dev-certs makes a CA, server and client certificate that work for TLS and mTLS as documented. */
+    @Test
+    void devCertsScriptMakesWorkingCertificates() throws Exception {
+        Path script = Path.of("..", "bin", "tern-dev-certs").toAbsolutePath().normalize();
+        assumeThat(Files.isExecutable(script)).as(script + " (run from tern-it)").isTrue();
+        Path out = dir.resolve("dev-certs");
+        TlsCertificates.run(script.toString(), out.toString(), "alice", "30");
+        TlsConfig tls = TlsConfig.of(out.resolve("server.pem"), out.resolve("server.key"))
+                .withClientAuth(out.resolve("ca.pem"), TlsConfig.ClientAuth.REQUIRE);
+        try (TernBroker broker = TernBroker.start(BrokerConfig.defaults().withPort(0).withDataDir(dir).withTls(tls)
+                .withUsersFile(usersFile));
+             Connection c = Tern.connect(client(broker.port()).host("localhost").tlsCaFile(out.resolve("ca.pem"))
+                     .tlsClientCert(out.resolve("client.pem")).tlsClientKey(out.resolve("client.key")).build())) {
+            Subscription s = c.subscribe("dev");
+            c.flush();
+            c.publish("dev", "ok".getBytes(UTF_8));
+            assertThat(s.next(WAIT).payload()).isEqualTo("ok".getBytes(UTF_8));
+        }
+    }
+
     @Test
     void untrustedServerCertificateIsRefused() throws Exception {
         TlsCertificates.Authority other = certs.authority("other-server-ca", "Other Server CA");
