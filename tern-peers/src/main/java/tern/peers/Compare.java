@@ -124,7 +124,7 @@ public final class Compare {
                         targets.add(new TernTarget(s));
                     }
                     if (durable) {
-                        durables.add(new TernDurable(s));
+                        durables.add(new TernDurable(s, opt.rabbitPrefetch));
                     }
                 }
                 case "nats" -> {
@@ -247,10 +247,6 @@ public final class Compare {
                     if (!warmup) {
                         byTarget.computeIfAbsent(d.name(), k2 -> new ArrayList<>()).add(r);
                     }
-                } catch (TernDurable.NotMeasuredException e) {
-                    problems.computeIfAbsent(w, k2 -> new LinkedHashMap<>()).put(d.name(), "not measured: "
-                            + e.getMessage());
-                    log(label + ": " + e.getMessage());
                 } catch (Exception e) {
                     fail(w, d.name(), label, e);
                 }
@@ -594,7 +590,7 @@ public final class Compare {
                   --tern-jvm-args "ARGS"    JVM options for the child Tern broker (default none: JVM defaults)
                   --tern-broker-args "ARGS" extra BrokerMain options, e.g. "--event_loop_threads=2"
                   --nats-buffer-bytes N     jnats Options.bufferSize (default 262144, same as Tern's client)
-                  --rabbit-prefetch N       W4 RabbitMQ consumer prefetch (default 1000)
+                  --rabbit-prefetch N       W4 RabbitMQ and Tern consumer prefetch (default 1000)
                   --in-flight N             W4 unconfirmed messages at most (default 1000)
                   --run-timeout-seconds N   bound on one run (default 120)
                   --work-dir DIR            for broker data and logs (default a new temp dir)

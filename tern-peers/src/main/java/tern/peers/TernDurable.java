@@ -1,20 +1,36 @@
 package tern.peers;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
+import tern.client.Confirm;
+import tern.client.ConnectOptions;
+import tern.client.ConsumeOptions;
+import tern.client.Connection;
+import tern.client.QueueOptions;
+import tern.client.Tern;
 
 /**
- * W4 SLOT FOR TERN: durable queues are being built; this target is not measured until the queue
- * client API exists. The integrator fills in {@link #run} with the same shape as {@link RabbitDurable}
- * and {@link JetStreamDurable}: a fresh durable queue per run, a producer with at most maxInFlight
- * unconfirmed publishes (confirm latency recorded per message), one consumer acking each message,
- * then delete the queue; and states in {@link #fsyncBeforeConfirm} what Tern does. Until then
- * {@link #run} throws {@link NotMeasuredException} and the report says "not measured".
+ * W4 on Tern: a fresh durable queue per run with default options (fsync before confirm, group commit), the
+ * producer uses {@code Connection.send} (pipelined publisher confirms) with the client's window
+ * {@code ConnectOptions.maxUnconfirmed(maxInFlight)}, the consumer is on its own connection with
+ * {@code consume(queue, ConsumeOptions(prefetch, manual ack), handler)} and {@code Delivery.ack()} per message.
+ * The queue is deleted after the run.
  */
 final class TernDurable implements DurableTarget {
+    private static final Duration STALL = Duration.ofSeconds(10);
     private final TernServer server;
+    private final int prefetch;
+    private final AtomicInteger runs = new AtomicInteger();
 
-    TernDurable(TernServer server) {
+    TernDurable(TernServer server, int prefetch) {
         this.server = server;
+        this.prefetch = prefetch;
     }
 
     @Override
@@ -24,12 +40,14 @@ final class TernDurable implements DurableTarget {
 
     @Override
     public String fsyncBeforeConfirm() {
-        return "to be stated with the queue client API (MISSION: fsync before confirm)";
+        return "yes: a durable queue (default options) confirms after an fsync covering the message (group commit:"
+                + " one fsync covers every publish appended meanwhile); receipts say fsynced=true";
     }
 
     @Override
     public String settings() {
-        return "not wired: Tern durable-queue client API not available yet (slot tern.peers.TernDurable#run)";
+        return "durable queue (QueueOptions.durableQueue(): fsync before confirm), Connection.send with"
+                + " maxUnconfirmed = --in-flight, consumer prefetch " + prefetch + ", Delivery.ack() per message";
     }
 
     @Override
@@ -38,17 +56,52 @@ final class TernDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) {
-        throw new NotMeasuredException("Tern durable-queue client API not wired into"
-                + " tern.peers.TernDurable#run yet");
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) throws Exception {
+        String queue = "w4-tern-" + runs.incrementAndGet();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection producer = connect("w4-producer", maxInFlight);
+             Connection consumer = connect("w4-consumer", maxInFlight)) {
+            producer.declareQueue(queue, QueueOptions.durableQueue());
+            try {
+                AtomicLong consumed = new AtomicLong();
+                AtomicLong lastConsumedNanos = new AtomicLong();
+                consumer.consume(queue, new ConsumeOptions(prefetch, false), d -> {
+                    d.ack();
+                    consumed.incrementAndGet();
+                    lastConsumedNanos.set(System.nanoTime());
+                });
+                consumer.flush(STALL);
+                AtomicLong confirmed = new AtomicLong();
+                AtomicLong nacked = new AtomicLong();
+                Histogram nanos = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+                byte[] payload = new byte[payloadBytes];
+                Arrays.fill(payload, (byte) 'd');
+                long t0 = System.nanoTime();
+                for (int i = 0; i < messages; i++) {
+                    long sent = System.nanoTime();
+                    // send blocks while maxInFlight confirms are outstanding (the client's window)
+                    CompletableFuture<Confirm> f = producer.send(queue, payload);
+                    f.whenComplete((c, e) -> {
+                        if (e == null) {
+                            nanos.recordValue(Math.min(System.nanoTime() - sent, nanos.getHighestTrackableValue()));
+                            confirmed.incrementAndGet();
+                        } else {
+                            nacked.incrementAndGet();
+                        }
+                    });
+                }
+                Progress.await(() -> confirmed.get() + nacked.get(), messages, STALL, deadline, name() + " confirms");
+                long n = Progress.await(consumed::get, messages, STALL, deadline, name() + " consumed");
+                return DurableResult.of(messages, confirmed.get(), nacked.get(), n, t0, lastConsumedNanos.get(),
+                        nanos);
+            } finally {
+                producer.deleteQueue(queue);
+            }
+        }
     }
 
-    /** A target that cannot be measured yet; reported as such, never as a number. */
-    static final class NotMeasuredException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        NotMeasuredException(String message) {
-            super(message);
-        }
+    private Connection connect(String name, int maxInFlight) {
+        return Tern.connect(ConnectOptions.builder().host(server.host()).port(server.port()).name(name)
+                .reconnect(false).maxUnconfirmed(maxInFlight).build());
     }
 }
