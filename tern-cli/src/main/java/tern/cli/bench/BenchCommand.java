@@ -57,7 +57,8 @@ public final class BenchCommand implements Callable<Integer> {
     Integer inFlight;
 
     @Option(names = "--warmup", paramLabel = "N",
-            description = "Unmeasured messages (round trips) before the runs (default: pubsub 2,000,000, fanout 1,000,000, reqrep 20,000).")
+            description = "Unmeasured messages (round trips) before the runs (default: pubsub 2,000,000 and fanout 1,000,000, "
+                    + "each at most twice --msgs; reqrep 20,000).")
     Long warmup;
 
     @Option(names = "--runs", paramLabel = "R", defaultValue = "1", description = "Measured runs (default: 1).")
@@ -82,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long n = msgs == null ? workload.defaultMsgs : msgs;
         int size = sizeBytes == null ? workload.defaultSize : sizeBytes;
-        long warm = warmup == null ? workload.defaultWarmup : warmup;
+        long warm = warmup == null ? workload.defaultWarmup(n) : warmup;
         int k = subs == null ? workload.defaultSubs : subs;
         check("--msgs", n, 1, MAX_MSGS);
         check("--size", size, 0, MAX_SIZE_BYTES);

@@ -28,6 +28,11 @@ public enum Workload {
         this.defaultSubs = defaultSubs;
     }
 
+    /** Default warm-up before runs of msgs: the house figure, at most twice msgs for pubsub and fanout (small runs stay quick). */
+    long defaultWarmup(long msgs) {
+        return this == REQREP ? defaultWarmup : Math.min(defaultWarmup, 2 * msgs);
+    }
+
     /** The lower-case name used on the command line and in RESULT lines. */
     public String id() {
         return name().toLowerCase(java.util.Locale.ROOT);
