@@ -56,6 +56,8 @@ class BrokerConfigTest {
                 case "max_pending_bytes" -> "1000000";
                 case "ping_interval_ms" -> "1000";
                 case "idle_timeout_ms" -> "3000";
+                case "tls_client_auth" -> "want";
+                case "tls_required" -> "false";
                 default -> "7";
             });
         }
@@ -64,6 +66,9 @@ class BrokerConfigTest {
         assertThat(c.limits().maxSubscriptions()).isEqualTo(7);
         assertThat(c.eventLoopThreads()).isEqualTo(7);
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(7));
+        assertThat(c.tls()).isEqualTo(new tern.broker.tls.TlsConfig(Path.of("7"), Path.of("7"), Path.of("7"),
+                tern.broker.tls.TlsConfig.ClientAuth.WANT, false));
+        assertThat(c.addressLimits()).isEqualTo(new tern.broker.guard.AddressLimits(7, 7));
     }
 
     @Test
