@@ -150,6 +150,14 @@ final class WriteBuffer {
 
     /** A frame larger than the buffer: written directly after everything buffered before it. */
     private void writeLargeFrame(ByteBuffer frame) {
+        writeDirect(frame.remaining(), "frame", frame);
+    }
+
+    /**
+     * Writes parts (one frame of frameBytes) straight to the socket, after everything buffered before
+     * them, for frames too large for the buffer. what names the frame in the error while disconnected.
+     */
+    private void writeDirect(int frameBytes, String what, ByteBuffer... parts) {
         lock.lock();
         try {
             while (writing && !closed && sink != null) {
@@ -160,8 +168,8 @@ final class WriteBuffer {
                 throw new ConnectionClosedException("connection closed");
             }
             if (sink == null) {
-                throw new ConnectionClosedException("disconnected: a " + frame.remaining()
-                        + "-byte frame larger than the write buffer cannot be buffered");
+                throw new ConnectionClosedException("disconnected: a " + frameBytes + "-byte " + what
+                        + " larger than the write buffer cannot be buffered");
             }
             writing = true;
             ByteBuffer full = active;
@@ -173,7 +181,9 @@ final class WriteBuffer {
             try {
                 full.flip();
                 writeFully(ch, full);
-                writeFully(ch, frame);
+                for (ByteBuffer part : parts) {
+                    writeFully(ch, part);
+                }
             } finally {
                 lock.lock();
                 full.clear();
@@ -328,41 +338,7 @@ final class WriteBuffer {
         }
         head.flip();
         ByteBuffer body = ByteBuffer.wrap(payload, offset, length);
-        lock.lock();
-        try {
-            while (writing && !closed && sink != null) {
-                wakeWriter();
-                awaitChange();
-            }
-            if (closed) {
-                throw new ConnectionClosedException("connection closed");
-            }
-            if (sink == null) {
-                throw new ConnectionClosedException("disconnected: a " + frameBytes
-                        + "-byte message larger than the write buffer cannot be buffered");
-            }
-            writing = true;
-            ByteBuffer full = active;
-            active = spare;
-            spare = full;
-            bufferEpoch++;
-            WritableByteChannel ch = sink;
-            lock.unlock();
-            try {
-                full.flip();
-                writeFully(ch, full);
-                writeFully(ch, head);
-                writeFully(ch, body);
-            } finally {
-                lock.lock();
-                full.clear();
-                writing = false;
-                changed.signalAll();
-                wakeWriterIfPending();
-            }
-        } finally {
-            lock.unlock();
-        }
+        writeDirect(frameBytes, "message", head, body);
     }
 
     // ---- writer thread ----------------------------------------------------------------------------------
