@@ -425,7 +425,7 @@ final class TernQueues {
         byte[] payload = Arrays.copyOfRange(b.array(), from, b.arrayOffset() + end);
         TernDelivery d = new TernDelivery(c, token, offset, count, origin, reason, subject, headers, payload);
         if (c.handler != null) {
-            ring.offer(c, d);
+            ring.offerLazily(c, d); // the read loop signals the dispatch thread once per read
         } else {
             offerPull(c, d);
         }

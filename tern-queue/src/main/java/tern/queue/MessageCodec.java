@@ -27,17 +27,26 @@ final class MessageCodec {
         return OVERHEAD_BYTES + subject.length + headers.length + (origin == null ? 0 : origin.length) + payload.length;
     }
 
-    /** Encodes into b from position 0 and flips it. b has at least {@link #encodedBytes} capacity. */
-    static void encode(ByteBuffer b, byte[] subject, byte[] headers, DeadLetter dead, byte[] origin, byte[] payload) {
-        b.clear();
-        b.put((byte) VERSION).put((byte) (dead == null ? 0 : FLAG_DEAD));
-        b.putShort((short) subject.length).put(subject);
-        b.putInt(headers.length).put(headers);
+    /**
+     * Encodes one record into b at index {@code at} (absolute puts; b's position and limit are unchanged) and
+     * returns the index after it. b has room for {@link #encodedBytes} bytes from at.
+     */
+    static int encode(ByteBuffer b, int at, byte[] subject, byte[] headers, DeadLetter dead, byte[] origin,
+                      byte[] payload) {
+        int p = at;
+        b.put(p, (byte) VERSION).put(p + 1, (byte) (dead == null ? 0 : FLAG_DEAD));
+        b.putShort(p + 2, (short) subject.length).put(p + 4, subject);
+        p += 4 + subject.length;
+        b.putInt(p, headers.length).put(p + 4, headers);
+        p += 4 + headers.length;
         if (dead != null) {
-            b.putShort((short) origin.length).put(origin).put((byte) dead.reason().code()).putInt(dead.deliveryCount());
+            b.putShort(p, (short) origin.length).put(p + 2, origin);
+            p += 2 + origin.length;
+            b.put(p, (byte) dead.reason().code()).putInt(p + 1, dead.deliveryCount());
+            p += 5;
         }
-        b.put(payload);
-        b.flip();
+        b.put(p, payload);
+        return p + payload.length;
     }
 
     /** Decodes a recovered record; throws IllegalStateException when it does not match the layout. */

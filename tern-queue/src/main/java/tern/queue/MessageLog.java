@@ -12,8 +12,11 @@ import tern.storage.StorageException;
  */
 interface MessageLog extends AutoCloseable {
 
-    /** Appends one record (buffered; durability is reported by {@link #whenDurable}); returns its offset. */
-    long append(long timestampMillis, ByteBuffer payload);
+    /**
+     * Appends {@code count} records from {@code payloads[0..count)} (each between position and limit) in as few
+     * writes as possible, all or nothing; returns the first one's offset.
+     */
+    long appendBatch(ByteBuffer[] payloads, int count, long timestampMillis);
 
     /** Calls back once the record at offset (and all before it) is durable per the log's sync policy, or failed. */
     void whenDurable(long offset, DurabilityCallback callback);

@@ -328,22 +328,45 @@ public final class QueueEngine implements AutoCloseable {
      * @param headers the header block (opaque), empty array when none
      */
     public void publish(String queue, String subject, byte[] headers, byte[] payload, PublishCallback callback) {
-        try {
-            QueueState q = find(queue);
-            long bytes = utf8Bytes(subject) + (long) headers.length + payload.length;
-            if (bytes > config.limits().maxMessageBytes()) {
-                throw new QueueException(ErrorCode.MESSAGE_TOO_LARGE, "message of " + bytes + " bytes > max "
-                        + config.limits().maxMessageBytes());
-            }
-            List<QueuedMessage> out;
-            synchronized (q) {
-                q.publish(subject, headers, payload, null, callback);
-                out = q.takeOutbox();
-            }
-            transfer(q, out);
-        } catch (QueueException e) {
-            callback.failed(e);
+        PublishBatch.Single one = new PublishBatch.Single(subject, headers, payload, null, callback);
+        publish(queue, one);
+        one.reportRefusal();
+    }
+
+    /**
+     * Publishes a batch of messages to one queue, in order, with one log write and one durability wait (see
+     * {@link PublishBatch} for how outcomes are reported). Refusals as {@link #publish(String, String, byte[],
+     * byte[], PublishCallback)}, per message.
+     */
+    public void publish(String queue, PublishBatch batch) {
+        batch.markPublished();
+        QueueState q = queues.get(queue);
+        if (q == null) {
+            batch.refuseFrom(0, closed ? new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine closed")
+                    : new QueueException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + queue + "'"));
+            return;
         }
+        long max = config.limits().maxMessageBytes();
+        String lastSubject = null;
+        long subjectBytes = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            String subject = batch.subject(i);
+            if (subject != lastSubject) {
+                lastSubject = subject;
+                subjectBytes = utf8Bytes(subject);
+            }
+            long bytes = subjectBytes + batch.headers(i).length + batch.payload(i).length;
+            if (bytes > max) {
+                batch.refuse(i, new QueueException(ErrorCode.MESSAGE_TOO_LARGE, "message of " + bytes
+                        + " bytes > max " + max));
+            }
+        }
+        List<QueuedMessage> out;
+        synchronized (q) {
+            q.publish(batch);
+            out = q.takeOutbox();
+        }
+        transfer(q, out);
     }
 
     /**
@@ -469,18 +492,15 @@ public final class QueueEngine implements AutoCloseable {
 
     /** Publishes a copy of m into to; false (callback told) when refused. */
     private boolean send(QueueState to, QueuedMessage m, DeadLetter dead, PublishCallback callback) {
+        PublishBatch.Single one = new PublishBatch.Single(m.subject, m.headers, m.payload, dead, callback);
+        one.markPublished();
         List<QueuedMessage> out;
-        try {
-            synchronized (to) {
-                to.publish(m.subject, m.headers, m.payload, dead, callback);
-                out = to.takeOutbox();
-            }
-        } catch (QueueException e) {
-            callback.failed(e);
-            return false;
+        synchronized (to) {
+            to.publish(one);
+            out = to.takeOutbox();
         }
         transfer(to, out);
-        return true;
+        return one.reportRefusal();
     }
 
     /** Sends dead letters to from's dead-letter queue; holds no lock on entry. */
@@ -661,6 +681,10 @@ public final class QueueEngine implements AutoCloseable {
 
     QueueLimits limits() {
         return config.limits();
+    }
+
+    int segmentBytes() {
+        return config.logConfig().segmentBytes();
     }
 
     long nextToken() {

@@ -1,10 +1,9 @@
 package tern.queue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -44,7 +43,8 @@ final class QueueState {
     private final ArrayList<ConsumerState> consumers = new ArrayList<>();
     private final ArrayList<QueuedMessage> outbox = new ArrayList<>();
     private int nextConsumer;
-    private ByteBuffer encodeBuffer = ByteBuffer.allocate(4096);
+    /** Batch indexes of the messages in one log write. */
+    private int[] chunk = new int[16];
 
     private long depth;
     private long depthBytes;
@@ -121,48 +121,111 @@ final class QueueState {
 
     // ---------------------------------------------------------------- publish
 
-    /** Accepts one message; the callback is told when it is durable. Throws QueueException when refused. */
-    void publish(String subject, byte[] headers, byte[] payload, DeadLetter dead, PublishCallback callback) {
-        checkWritable();
+    /**
+     * Accepts the batch's messages in order, refusing each one that does not fit (QUEUE_FULL) and the rest when the
+     * queue cannot be written; appends the accepted ones in as few log writes as {@link RecordEncoder#CHUNK_BYTES}
+     * allows and
+     * registers one durability wait for all of them.
+     */
+    void publish(PublishBatch b) {
+        try {
+            checkWritable();
+        } catch (QueueException e) {
+            b.refuseFrom(0, e);
+            return;
+        }
         long now = engine.now();
         lastUsedMillis = now;
-        int bytes = headers.length + payload.length;
         boolean dropHead = options.overflow() == Overflow.DROP_HEAD;
-        if (options.maxLengthBytes() > 0 && bytes > options.maxLengthBytes()) {
-            throw new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "': message of " + bytes
-                    + " bytes > maxLengthBytes " + options.maxLengthBytes());
-        }
-        if (!dropHead && overLength(1, bytes)) {
-            throw new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full: " + depth + " messages, "
-                    + depthBytes + " bytes; maxLengthMessages " + options.maxLengthMessages() + ", maxLengthBytes "
-                    + options.maxLengthBytes() + ", overflow REJECT_PUBLISH");
-        }
-        long offset;
-        if (log != null) {
-            offset = append(now, subject, headers, payload, dead);
-        } else {
-            offset = nextTransientOffset++;
-        }
-        QueuedMessage m = new QueuedMessage(offset, now, subject, headers, payload, dead, 0);
-        if (log != null) {
-            live.addLast(m);
-        }
-        if (dropHead) {
-            while (overLength(1, bytes) && dropOldestReady()) {
-                dropped++;
+        long lastOffset = -1;
+        int n = b.size();
+        int i = 0;
+        while (i < n) {
+            // One chunk: the messages that fit in one appendBatch.
+            int count = 0;
+            long addBytes = 0;
+            RecordEncoder enc = log == null ? null : RecordEncoder.get();
+            for (; i < n; i++) {
+                if (b.refusal(i) != null) {
+                    continue;
+                }
+                int bytes = b.headers(i).length + b.payload(i).length;
+                if (options.maxLengthBytes() > 0 && bytes > options.maxLengthBytes()) {
+                    b.refuse(i, new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "': message of " + bytes
+                            + " bytes > maxLengthBytes " + options.maxLengthBytes()));
+                    continue;
+                }
+                if (!dropHead && overLength(count + 1, addBytes + bytes)) {
+                    b.refuse(i, new QueueException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full: "
+                            + (depth + count) + " messages, " + (depthBytes + addBytes) + " bytes; maxLengthMessages "
+                            + options.maxLengthMessages() + ", maxLengthBytes " + options.maxLengthBytes()
+                            + ", overflow REJECT_PUBLISH"));
+                    continue;
+                }
+                if (enc != null) {
+                    int need = RecordEncoder.maxEncodedBytes(b.subject(i), b.headers(i), b.deadLetter(i),
+                            b.payload(i));
+                    if (!enc.fits(need, engine.segmentBytes())) {
+                        break;
+                    }
+                    enc.add(b.subject(i), b.headers(i), b.deadLetter(i), b.payload(i), need);
+                }
+                chunk = growTo(chunk, count + 1);
+                chunk[count++] = i;
+                addBytes += bytes;
             }
+            if (count == 0) {
+                break;
+            }
+            long first;
+            if (log != null) {
+                try {
+                    first = log.appendBatch(enc.views(), count, now);
+                } catch (StorageException e) {
+                    // Nothing of this chunk was appended: refuse it and everything after it.
+                    b.refuseFrom(chunk[0], storageFailure(e));
+                    break;
+                }
+            } else {
+                first = nextTransientOffset;
+                nextTransientOffset += count;
+            }
+            for (int k = 0; k < count; k++) {
+                int idx = chunk[k];
+                QueuedMessage m = new QueuedMessage(first + k, now, b.subject(idx), b.headers(idx), b.payload(idx),
+                        b.deadLetter(idx), 0);
+                b.accept(idx, m.offset);
+                if (log != null) {
+                    live.addLast(m);
+                }
+                if (dropHead) {
+                    while (overLength(1, m.bytes) && dropOldestReady()) {
+                        dropped++;
+                    }
+                }
+                ready.addLast(m);
+                depth++;
+                depthBytes += m.bytes;
+            }
+            published += count;
+            lastOffset = first + count - 1;
         }
-        ready.addLast(m);
-        depth++;
-        depthBytes += bytes;
-        published++;
+        if (lastOffset < 0) {
+            return;
+        }
         if (options.messageTtlMillis() > 0) {
             armTimer(now + options.messageTtlMillis());
         }
         if (log == null) {
-            callback.confirmed(offset, false);
+            b.durable(false);
         } else {
-            confirmWhenDurable(offset, callback);
+            log.whenDurable(lastOffset, (o, f) -> {
+                if (f == null) {
+                    b.durable(fsynced);
+                } else {
+                    b.failed(storageFailure(f));
+                }
+            });
         }
         dispatch();
     }
@@ -172,29 +235,8 @@ final class QueueState {
                 || options.maxLengthBytes() > 0 && depthBytes + addBytes > options.maxLengthBytes();
     }
 
-    private long append(long now, String subject, byte[] headers, byte[] payload, DeadLetter dead) {
-        byte[] subjectBytes = subject.getBytes(StandardCharsets.UTF_8);
-        byte[] origin = dead == null ? null : dead.originQueue().getBytes(StandardCharsets.UTF_8);
-        int need = MessageCodec.encodedBytes(subjectBytes, headers, origin, payload);
-        if (encodeBuffer.capacity() < need) {
-            encodeBuffer = ByteBuffer.allocate(Math.max(need, encodeBuffer.capacity() * 2));
-        }
-        MessageCodec.encode(encodeBuffer, subjectBytes, headers, dead, origin, payload);
-        try {
-            return log.append(now, encodeBuffer);
-        } catch (StorageException e) {
-            throw storageFailure(e);
-        }
-    }
-
-    private void confirmWhenDurable(long offset, PublishCallback callback) {
-        log.whenDurable(offset, (o, f) -> {
-            if (f == null) {
-                callback.confirmed(o, fsynced);
-            } else {
-                callback.failed(storageFailure(f));
-            }
-        });
+    private static int[] growTo(int[] a, int n) {
+        return a.length >= n ? a : Arrays.copyOf(a, Math.max(n, a.length * 2));
     }
 
     /** Maps a storage failure to the queue's error; a fatal one stops the queue accepting writes. */

@@ -16,8 +16,8 @@ final class SegmentedMessageLog implements MessageLog {
     }
 
     @Override
-    public long append(long timestampMillis, ByteBuffer payload) {
-        return log.append(payload, timestampMillis);
+    public long appendBatch(ByteBuffer[] payloads, int count, long timestampMillis) {
+        return log.appendBatch(payloads, 0, count, timestampMillis);
     }
 
     @Override

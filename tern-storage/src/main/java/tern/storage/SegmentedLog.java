@@ -63,6 +63,8 @@ public final class SegmentedLog implements AutoCloseable {
     static final int WRITE_BUFFER_BYTES = 64 << 10;
     private static final int DRAIN_BATCH = 256;
     private static final int HEADER = RecordFormat.HEADER_BYTES;
+    /** Bytes each record takes on disk besides its payload (length, CRC, offset, timestamp). */
+    public static final int RECORD_OVERHEAD_BYTES = RecordFormat.HEADER_BYTES;
 
     private final Path dir;
     private final LogConfig config;
@@ -264,7 +266,9 @@ public final class SegmentedLog implements AutoCloseable {
      * @return the offset of the first record (the batch occupies {@code [first, first + count)}); for an empty batch,
      *         {@link #endOffset()}
      * @throws StorageException as {@link #append(ByteBuffer, long)}; {@link StorageException.Reason#RECORD_TOO_LARGE}
-     *                          also if the batch's frames exceed {@link LogConfig#segmentBytes()}
+     *                          also if the frames of a batch of two or more records exceed
+     *                          {@link LogConfig#segmentBytes()} (see {@link #RECORD_OVERHEAD_BYTES}); a batch of one
+     *                          record is placed like {@link #append(ByteBuffer, long)} places it
      */
     public long appendBatch(ByteBuffer[] payloads, int from, int count, long timestampMillis) {
         Objects.checkFromIndexSize(from, count, payloads.length);
@@ -278,7 +282,7 @@ public final class SegmentedLog implements AutoCloseable {
             checkLength(len);
             total += HEADER + len;
         }
-        if (total > config.segmentBytes()) {
+        if (total > config.segmentBytes() && count > 1) {
             throw new StorageException(StorageException.Reason.RECORD_TOO_LARGE, "a batch of " + total
                     + " bytes does not fit in one segment of segmentBytes=" + config.segmentBytes());
         }

@@ -189,6 +189,25 @@ class SegmentedLogTest {
 
     @Test
     @Timeout(60)
+    void aBatchOfOneRecordLargerThanASegmentIsPlacedLikeAnAppend() {
+        LogConfig config = small(SyncPolicy.NEVER).withMaxRecordBytes(48 << 10);
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            appendUpTo(log, 3, MAX);
+            byte[] big = new byte[40 << 10];
+            new java.util.Random(7).nextBytes(big);
+            assertThat(log.appendBatch(new ByteBuffer[] {ByteBuffer.wrap(big)}, 0, 1, 0)).isEqualTo(3);
+            assertThat(log.append(ByteBuffer.wrap(big), 0)).isEqualTo(4);
+            ByteBuffer[] two = {ByteBuffer.wrap(big), ByteBuffer.wrap(big)};
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(StorageException.class,
+                    () -> log.appendBatch(two, 0, 2, 0)).reason()).isEqualTo(StorageException.Reason.RECORD_TOO_LARGE);
+            assertThat(log.read(3).payloadBytes()).isEqualTo(big);
+            assertThat(log.read(4).payloadBytes()).isEqualTo(big);
+            assertThat(log.endOffset()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void recordTooLargeIsRefusedAndTheLogGoesOn() {
         try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.NEVER))) {
             appendUpTo(log, 10, MAX);

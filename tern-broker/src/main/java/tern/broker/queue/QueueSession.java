@@ -18,7 +18,6 @@ import tern.protocol.Limits;
 import tern.protocol.ProtocolException;
 import tern.queue.DeadLetter;
 import tern.queue.Delivery;
-import tern.queue.PublishCallback;
 import tern.queue.QueueEngine;
 import tern.queue.QueueException;
 import tern.queue.QueueInfo;
@@ -36,8 +35,10 @@ public final class QueueSession {
     private final QueueEngine engine;
     private final IntObjectHashMap<BrokerConsumer> consumers = new IntObjectHashMap<>();
     private final Outcomes outcomes = new Outcomes();
-    private final Outcomes.Batch outcomeBatch = new Outcomes.Batch();
+    private ArrayList<SendBatch> outcomeBatches = new ArrayList<>();
     private final Runnable drainOutcomes = this::drainOutcomes;
+    // Loop only: the SENDs of this read burst not yet handed to the engine.
+    private SendBatch pending;
     private volatile boolean closed;
     // Loop only: the last queue name a SEND named, reused while the bytes repeat.
     private byte[] lastQueueBytes = new byte[0];
@@ -147,8 +148,38 @@ public final class QueueSession {
         }
         byte[] payload = new byte[end - p];
         buf.getBytes(p, payload);
-        boolean confirm = (flags & Flags.ACK) != 0;
-        engine.publish(queue, queue, headers, payload, confirm ? new Confirming(id) : new FailureOnly(id));
+        SendBatch batch = pending;
+        if (batch != null && !batch.queue.equals(queue)) {
+            flushSends();
+            batch = null;
+        }
+        if (batch == null) {
+            batch = pending = new SendBatch(this, queue);
+        }
+        batch.add(headers, payload, id, (flags & Flags.ACK) != 0);
+        if (batch.full()) {
+            flushSends();
+        }
+    }
+
+    /**
+     * Loop: hands the SENDs gathered since the last call to the engine as one batch, and answers refusals. The
+     * session calls it at the end of each read burst and before any frame other than SEND and ACK, so SENDs keep
+     * their order relative to everything else the connection does.
+     */
+    public void flushSends() {
+        SendBatch b = pending;
+        if (b == null) {
+            return;
+        }
+        pending = null;
+        engine.publish(b.queue, b);
+        for (int i = 0; i < b.size(); i++) {
+            QueueException e = b.refusal(i);
+            if (e != null && !closed && channel.isOpen()) {
+                channel.error(b.id(i), e.code(), e.getMessage());
+            }
+        }
     }
 
     private static final byte[] EMPTY = new byte[0];
@@ -174,77 +205,52 @@ public final class QueueSession {
         return lastQueue;
     }
 
-    /** Reports a SEND's receipt (CONFIRM) and refusal (ERROR). */
-    private final class Confirming implements PublishCallback {
-        private final int id;
-
-        Confirming(int id) {
-            this.id = id;
-        }
-
-        @Override
-        public void confirmed(long offset, boolean fsynced) {
-            outcome(id, offset, fsynced ? Outcomes.FSYNCED : Outcomes.WRITTEN, null);
-        }
-
-        @Override
-        public void failed(QueueException error) {
-            outcome(id, 0, Outcomes.FAILED, error);
-        }
-    }
-
-    /** A SEND without confirm: only a refusal is reported. */
-    private final class FailureOnly implements PublishCallback {
-        private final int id;
-
-        FailureOnly(int id) {
-            this.id = id;
-        }
-
-        @Override
-        public void confirmed(long offset, boolean fsynced) {
-        }
-
-        @Override
-        public void failed(QueueException error) {
-            outcome(id, 0, Outcomes.FAILED, error);
-        }
-    }
-
-    /** Any thread: on the loop the outcome is written at once; elsewhere (storage sync thread) it is batched. */
-    private void outcome(int id, long offset, byte kind, QueueException error) {
+    /**
+     * Any thread: a batch's outcome is known. On the loop (transient and fsync-interval queues confirm inside
+     * publish) it is written at once; from the storage's sync thread it is handed over, one drain per group commit.
+     */
+    void outcome(SendBatch b) {
         if (channel.loop().inEventLoop()) {
-            writeOutcome(id, offset, kind, error);
+            writeOutcome(b);
             return;
         }
-        if (outcomes.add(id, offset, kind, error)) {
+        if (outcomes.add(b)) {
             execute(drainOutcomes);
         }
     }
 
     private void drainOutcomes() {
-        Outcomes.Batch b = outcomeBatch;
-        outcomes.takeInto(b);
-        for (int i = 0; i < b.size; i++) {
-            writeOutcome(b.ids[i], b.offsets[i], b.kinds[i], (QueueException) b.errors[i]);
-            b.errors[i] = null;
+        ArrayList<SendBatch> batches = outcomes.swap(outcomeBatches);
+        for (SendBatch b : batches) {
+            writeOutcome(b);
         }
-        if (b.size > 0) {
+        if (!batches.isEmpty()) {
             channel.flush();
         }
+        batches.clear();
+        outcomeBatches = batches;
     }
 
-    private void writeOutcome(int id, long offset, byte kind, QueueException error) {
+    /** Loop: a CONFIRM for each accepted SEND that asked for one, or an ERROR for each accepted SEND. */
+    private void writeOutcome(SendBatch b) {
         if (closed || !channel.isOpen()) {
             return;
         }
-        if (kind == Outcomes.FAILED) {
-            channel.error(id, error.code(), error.getMessage());
-            return;
+        QueueException failure = b.failure;
+        int fsynced = b.fsynced ? 1 : 0;
+        for (int i = 0; i < b.size(); i++) {
+            long offset = b.offset(i);
+            if (offset < 0) {
+                continue;
+            }
+            if (failure != null) {
+                channel.error(b.id(i), failure.code(), failure.getMessage());
+            } else if (b.wantsConfirm(i)) {
+                ByteBuf out = channel.buffer(Frame.BODY_OFFSET + 9);
+                out.writeInt(Frame.HEADER_BYTES + 9).writeByte(FrameType.CONFIRM.code()).writeByte(0).writeShort(0)
+                        .writeInt(b.id(i)).writeLong(offset).writeByte(fsynced);
+            }
         }
-        ByteBuf b = channel.buffer(Frame.BODY_OFFSET + 9);
-        b.writeInt(Frame.HEADER_BYTES + 9).writeByte(FrameType.CONFIRM.code()).writeByte(0).writeShort(0).writeInt(id)
-                .writeLong(offset).writeByte(kind == Outcomes.FSYNCED ? 1 : 0);
         channel.written();
     }
 
@@ -420,6 +426,8 @@ public final class QueueSession {
         if (closed) {
             return;
         }
+        // SENDs read before the connection closed are published, as they would have been one by one.
+        flushSends();
         closed = true;
         List<BrokerConsumer> all = new ArrayList<>(consumers.values());
         consumers.clear();

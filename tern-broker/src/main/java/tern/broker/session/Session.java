@@ -223,6 +223,9 @@ public final class Session extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (queues != null) {
+            queues.flushSends();
+        }
         outbox.flushAll();
         pauseReadingIfBackedUp();
     }
@@ -342,6 +345,10 @@ public final class Session extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, type + " reserved header bytes not zero");
         }
         int id = buf.getInt(index + Frame.ID_OFFSET);
+        if (queues != null && type != FrameType.SEND && type != FrameType.ACK) {
+            // SENDs are gathered per read burst (QueueSession.flushSends); anything else sees them published first.
+            queues.flushSends();
+        }
         if (state == State.HELLO) {
             if (type != FrameType.HELLO) {
                 throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, type + " before WELCOME (send HELLO first)");
