@@ -562,6 +562,7 @@ public final class QueueEngine implements AutoCloseable {
     void onTimer(QueueState q) {
         List<QueuedMessage> out;
         boolean expire;
+        QueueState.Deferred slow;
         synchronized (q) {
             if (q.closed) {
                 return;
@@ -569,8 +570,12 @@ public final class QueueEngine implements AutoCloseable {
             q.onTimer();
             out = q.takeOutbox();
             expire = q.expiredQueue;
+            slow = q.takeDeferred();
         }
         transfer(q, out);
+        if (slow != null) {
+            q.runDeferred(slow);
+        }
         if (expire) {
             synchronized (admin) {
                 if (queues.get(q.name) == q) {

@@ -58,6 +58,7 @@ final class QueueState {
     private boolean dispatching;
     private boolean dispatchAgain;
 
+    private Deferred deferred;
     private QueueScheduler.Cancellable timer;
     private long timerAtMillis = Long.MAX_VALUE;
 
@@ -737,34 +738,113 @@ final class QueueState {
         if (options.expiryMillis() > 0 && consumers.isEmpty()) {
             at = Math.min(at, lastUsedMillis + options.expiryMillis());
         }
-        if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore)) {
+        if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore
+                || settlements.unsynced() != null)) {
             at = Math.min(at, now + HOUSEKEEPING_INTERVAL_MILLIS);
         }
         return at;
     }
 
-    /** Writes buffered settlement records, deletes fully settled segments, checkpoints when due. */
+    /**
+     * The slow half of a housekeeping run, done by {@link #runDeferred} after the queue's lock is released so that
+     * publishes and acks never wait for it: unlinking settled segments (each followed by a directory fsync) and the
+     * fsyncs of a sealed checkpoint.
+     */
+    record Deferred(long deleteBefore, long previousDeletedBefore, SettlementLog.Checkpoint checkpoint) {
+    }
+
+    /**
+     * Writes buffered settlement records and, when due, seals a checkpoint; leaves segment deletion and the
+     * checkpoint's fsyncs to {@link #runDeferred} (see {@link #takeDeferred}).
+     */
     void housekeeping() {
         if (log == null) {
             return;
         }
+        long deleteBefore = -1;
+        long previous = deletedBefore;
+        SettlementLog.Checkpoint cp = null;
         try {
             settlements.flush();
             if (lowWatermark > deletedBefore) {
-                log.deleteSegmentsBefore(lowWatermark);
+                deleteBefore = lowWatermark;
                 deletedBefore = lowWatermark;
             }
-            if (settlements.checkpointDue(live.size())) {
-                checkpoint();
+            cp = settlements.unsynced(); // a sync that failed last time is retried
+            if (cp == null && settlements.checkpointDue(live.size())) {
+                cp = sealCheckpoint();
             }
         } catch (IOException | StorageException e) {
             // Retried at the next housekeeping; acks stay buffered meanwhile (docs/queues.md, "Failures").
             engine.reportHousekeepingFailure(this, e);
         }
+        if (deleteBefore >= 0 || cp != null) {
+            deferred = new Deferred(deleteBefore, previous, cp);
+        }
     }
 
-    /** Writes the live state as a new settlement generation (O(live messages)). */
+    /** The work the last {@link #housekeeping} left for {@link #runDeferred}, or null; taken under the lock. */
+    Deferred takeDeferred() {
+        Deferred d = deferred;
+        deferred = null;
+        return d;
+    }
+
+    /** Runs deferred housekeeping WITHOUT the queue's lock, then takes it to record the outcome. */
+    void runDeferred(Deferred d) {
+        Exception deleteFailure = null;
+        if (d.deleteBefore() >= 0) {
+            try {
+                log.deleteSegmentsBefore(d.deleteBefore());
+            } catch (StorageException e) {
+                deleteFailure = e;
+            }
+        }
+        IOException syncFailure = null;
+        if (d.checkpoint() != null) {
+            try {
+                d.checkpoint().sync();
+            } catch (IOException e) {
+                syncFailure = e;
+            }
+        }
+        synchronized (this) {
+            if (closed) {
+                return; // failures of a closing queue's files are expected (closed channels)
+            }
+            if (deleteFailure != null) {
+                deletedBefore = Math.min(deletedBefore, d.previousDeletedBefore());
+                engine.reportHousekeepingFailure(this, deleteFailure);
+            }
+            if (d.checkpoint() != null && settlements.unsynced() == d.checkpoint()) {
+                try {
+                    if (syncFailure != null) {
+                        throw syncFailure;
+                    }
+                    d.checkpoint().finish();
+                } catch (IOException e) {
+                    engine.reportHousekeepingFailure(this, e);
+                }
+            }
+            if (deleteFailure != null || settlements.unsynced() != null) {
+                armTimer(engine.now() + HOUSEKEEPING_INTERVAL_MILLIS);
+            }
+        }
+    }
+
+    /** Writes the live state as a new settlement generation and makes it current, without its fsyncs. */
+    private SettlementLog.Checkpoint sealCheckpoint() throws IOException {
+        SettlementLog.Checkpoint cp = beginCheckpoint();
+        cp.seal();
+        return cp;
+    }
+
+    /** Writes the live state as a new settlement generation (O(live messages)), fsyncs included. */
     private void checkpoint() throws IOException {
+        beginCheckpoint().commit();
+    }
+
+    private SettlementLog.Checkpoint beginCheckpoint() throws IOException {
         SettlementLog.Checkpoint cp = settlements.beginCheckpoint(lowWatermark);
         try {
             for (QueuedMessage m : live) {
@@ -778,7 +858,7 @@ final class QueueState {
             cp.abort();
             throw e;
         }
-        cp.commit();
+        return cp;
     }
 
     // ---------------------------------------------------------------- close and info

@@ -60,6 +60,10 @@ final class SettlementLog implements AutoCloseable {
     private long generation;
     private long position;
     private long recordsSinceCheckpoint;
+    /** The lowest generation whose file may still exist (older ones are deleted). */
+    private long oldestKept;
+    /** A sealed checkpoint not yet synced and finished, or null. */
+    private Checkpoint unsynced;
 
     private SettlementLog(Path dir, FileChannelFactory files) {
         this.dir = dir;
@@ -90,6 +94,7 @@ final class SettlementLog implements AutoCloseable {
             }
         }
         log.generation = newest;
+        log.oldestKept = newest;
         return log;
     }
 
@@ -259,8 +264,22 @@ final class SettlementLog implements AutoCloseable {
             b.clear();
         }
 
-        /** Makes the new generation current; on failure the old one stays current and the new file is removed. */
+        /** Seals, syncs and finishes at once (recovery and close: the caller may wait for the fsyncs). */
         void commit() throws IOException {
+            seal();
+            sync();
+            finish();
+        }
+
+        /**
+         * Under the queue's lock: writes the remaining entries and the header, and makes the new generation the one
+         * records are appended to. It is not durable yet: {@link #sync} makes it so and may run without the lock
+         * (the fsyncs are what would stall the queue), then {@link #finish} deletes the older generations. A crash
+         * before that recovers from the old generation, or from the new one if it reached the disk whole; either
+         * way records appended since may be lost, which only means redelivery. On failure the old generation stays
+         * current and the new file is removed.
+         */
+        void seal() throws IOException {
             try {
                 write();
                 // The header goes last and names how many entries follow: a torn checkpoint is never believed.
@@ -270,24 +289,37 @@ final class SettlementLog implements AutoCloseable {
                     ch.write(b, b.position());
                 }
                 b.clear();
-                ch.force(false);
-                syncDirectory();
             } catch (IOException e) {
                 abort();
                 throw e;
             }
             FileChannel old = channel;
-            long oldGeneration = generation;
             channel = ch;
             generation = newGeneration;
             position = pos;
             buffer.clear();
             recordsSinceCheckpoint = records;
+            unsynced = this;
             if (old != null) {
                 old.close();
             }
-            if (oldGeneration >= 0) {
-                Files.deleteIfExists(dir.resolve(PREFIX + oldGeneration + SUFFIX));
+        }
+
+        /** Any thread: fsyncs the new generation and its directory. Fails if a later checkpoint replaced it. */
+        void sync() throws IOException {
+            ch.force(false);
+            syncDirectory();
+        }
+
+        /** Under the lock, after {@link #sync}: deletes every older generation. Idempotent. */
+        void finish() throws IOException {
+            if (unsynced == this) {
+                unsynced = null;
+            }
+            for (; oldestKept < newGeneration; oldestKept++) {
+                if (oldestKept >= 0) {
+                    Files.deleteIfExists(dir.resolve(PREFIX + oldestKept + SUFFIX));
+                }
             }
         }
 
@@ -305,6 +337,11 @@ final class SettlementLog implements AutoCloseable {
         try (FileChannel d = files.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
+    }
+
+    /** The sealed checkpoint whose fsyncs are still to be done (see {@link Checkpoint#seal}), or null. */
+    Checkpoint unsynced() {
+        return unsynced;
     }
 
     /** Flushes and fsyncs (close path). */

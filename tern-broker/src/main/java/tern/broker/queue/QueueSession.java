@@ -43,6 +43,9 @@ public final class QueueSession {
     // Loop only: the last queue name a SEND named, reused while the bytes repeat.
     private byte[] lastQueueBytes = new byte[0];
     private String lastQueue = "";
+    // Loop only: the last delivered subject and its bytes.
+    private String lastSubject = "";
+    private byte[] lastSubjectBytes = new byte[0];
 
     QueueSession(QueueService service, QueueChannel channel) {
         this.service = service;
@@ -365,7 +368,7 @@ public final class QueueSession {
         if (closed || !channel.isOpen()) {
             return;
         }
-        byte[] subject = d.subject().getBytes(StandardCharsets.UTF_8);
+        byte[] subject = subjectBytes(d.subject());
         DeadLetter dead = d.deadLetter();
         byte[] origin = dead == null ? null : dead.originQueue().getBytes(StandardCharsets.UTF_8);
         int frameBytes = Frame.BODY_OFFSET + 20 + (origin == null ? 0 : 2 + origin.length + 5) + 2 + subject.length
@@ -386,6 +389,15 @@ public final class QueueSession {
                 log.debug("auto-ack of token {} on {} refused: {}", d.token(), c.queue, e.getMessage());
             }
         }
+    }
+
+    /** UTF-8 of a delivery's subject, cached for the last one (a queue fed by SENDs repeats its own name). */
+    private byte[] subjectBytes(String subject) {
+        if (subject != lastSubject && !subject.equals(lastSubject)) {
+            lastSubject = subject;
+            lastSubjectBytes = subject.getBytes(StandardCharsets.UTF_8);
+        }
+        return lastSubjectBytes;
     }
 
     /** Loop: the socket drained; resume consumers the engine paused. */
