@@ -189,7 +189,8 @@ public class QueueEngineBenchmark {
     @OperationsPerInvocation(MESSAGES)
     public long publish() {
         for (int sent = 0; sent < MESSAGES; sent += batch) {
-            await(published + batch - WINDOW, published + batch - BACKLOG, "room in the confirm window");
+            await(published + batch - WINDOW, published + batch - BACKLOG,
+                    "room in the confirm window and the backlog");
             Confirm b = new Confirm(batch);
             for (int i = 0; i < batch; i++) {
                 b.add(SUBJECT, NO_HEADERS, payload);
