@@ -20,11 +20,12 @@ import tern.client.QueueInfo;
 import tern.client.QueueOptions;
 import tern.client.TernException;
 
-/** {@code tern queue declare|ls|purge|rm|redrive}: durable queue administration. */
+/** {@code tern queue declare|ls|purge|rm|redrive|bind|unbind}: durable queue administration. */
 @Command(name = "queue", mixinStandardHelpOptions = true,
-        description = "Declare, list, purge, delete and redrive queues.",
+        description = "Declare, list, purge, delete, redrive, bind and unbind queues.",
         subcommands = {QueueCommand.Declare.class, QueueCommand.Ls.class, QueueCommand.Purge.class,
-                QueueCommand.Rm.class, QueueCommand.Redrive.class},
+                QueueCommand.Rm.class, QueueCommand.Redrive.class, QueueCommand.Bind.class,
+                QueueCommand.Unbind.class},
         commandListHeading = "%nCommands:%n")
 final class QueueCommand implements Runnable {
     /** Most --bind patterns one declare accepts (the broker's own bound is maxBindingsPerQueue). */
@@ -35,7 +36,8 @@ final class QueueCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing queue command (declare, ls, purge, rm, redrive)");
+        throw new ParameterException(spec.commandLine(),
+                "missing queue command (declare, ls, purge, rm, redrive, bind, unbind)");
     }
 
     /** Runs a client call; a client failure becomes a one-line CommandFailedException. */
@@ -312,6 +314,59 @@ final class QueueCommand implements Runnable {
                 int n = attempt("redrive " + deadLetterQueue, () -> c.redrive(deadLetterQueue, to));
                 spec.commandLine().getOut().println("redrove " + n + " message" + (n == 1 ? "" : "s") + " from "
                         + deadLetterQueue + (to == null ? " to their origin queues" : " to " + to));
+            }
+            return TernCli.EXIT_OK;
+        }
+    }
+
+    @Command(name = "bind", mixinStandardHelpOptions = true,
+            description = {"Bind a subject pattern to an existing queue: every later publish matching it is also sent"
+                    + " into the queue.", "Succeeds (and says so) when the queue already has this binding."})
+    static final class Bind implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ClientOptions client;
+        @Mixin
+        VerboseOption verbose;
+        @Parameters(index = "0", paramLabel = "QUEUE")
+        String queue;
+        @Parameters(index = "1", paramLabel = "SUBJECT", description = "Subject pattern (*: one token, >: the rest).")
+        String subject;
+
+        @Override
+        public Integer call() {
+            try (Connection c = client.connect("tern-queue", false)) {
+                boolean added = attempt("bind " + queue + " to " + subject, () -> c.bindQueue(queue, subject));
+                spec.commandLine().getOut().println(added ? "bound queue " + queue + " to " + subject
+                        : "queue " + queue + " was already bound to " + subject);
+            }
+            return TernCli.EXIT_OK;
+        }
+    }
+
+    @Command(name = "unbind", mixinStandardHelpOptions = true,
+            description = {"Remove a queue's binding whose pattern is exactly SUBJECT; messages already in the queue"
+                    + " stay.", "Succeeds (and says so) when the queue has no such binding."})
+    static final class Unbind implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ClientOptions client;
+        @Mixin
+        VerboseOption verbose;
+        @Parameters(index = "0", paramLabel = "QUEUE")
+        String queue;
+        @Parameters(index = "1", paramLabel = "SUBJECT", description = "The bound pattern, as it was bound.")
+        String subject;
+
+        @Override
+        public Integer call() {
+            try (Connection c = client.connect("tern-queue", false)) {
+                boolean removed = attempt("unbind " + queue + " from " + subject,
+                        () -> c.unbindQueue(queue, subject));
+                spec.commandLine().getOut().println(removed ? "unbound queue " + queue + " from " + subject
+                        : "queue " + queue + " was not bound to " + subject);
             }
             return TernCli.EXIT_OK;
         }

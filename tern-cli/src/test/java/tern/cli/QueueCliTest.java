@@ -17,8 +17,8 @@ import tern.client.QueueOptions;
 class QueueCliTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"queue", "queue declare", "queue ls", "queue purge", "queue rm", "queue redrive", "send",
-        "consume"})
+    @ValueSource(strings = {"queue", "queue declare", "queue ls", "queue purge", "queue rm", "queue redrive",
+        "queue bind", "queue unbind", "send", "consume"})
     void everyQueueCommandHasHelp(String command) {
         TernCliTest.Run r = TernCliTest.run((command + " --help").split(" "));
         assertThat(r.exitCode()).isZero();
@@ -52,6 +52,12 @@ class QueueCliTest {
         "queue rm",
         "queue rm a b",
         "queue redrive",
+        "queue bind",
+        "queue bind q",
+        "queue bind q a b",
+        "queue unbind",
+        "queue unbind q",
+        "queue unbind q a b",
         "send",
         "send q",
         "send q p --count 0",

@@ -102,6 +102,21 @@ public interface Connection extends AutoCloseable {
     int redrive(String deadLetterQueue, String targetQueueOrNull);
 
     /**
+     * Binds a subject pattern (wildcards {@code *} and {@code >}) to an existing queue: every later publish matching
+     * it is also sent into the queue, as with {@link QueueOptions.Builder#bind}. True when added, false when the
+     * queue already had this pattern. ServerException QUEUE_NOT_FOUND, QUEUE_LIMIT (bindings per queue) or
+     * PERMISSION_DENIED (needs queue-declare on the queue and subscribe on the pattern); IllegalArgumentException
+     * for an invalid name or pattern.
+     */
+    boolean bindQueue(String queue, String subjectPattern);
+
+    /**
+     * Removes the queue's binding whose pattern is exactly subjectPattern (compared as text). True when removed,
+     * false when the queue had no such binding. Errors as {@link #bindQueue}, without QUEUE_LIMIT.
+     */
+    boolean unbindQueue(String queue, String subjectPattern);
+
+    /**
      * Sends a message into a queue; completes with its {@link Confirm} once durable, or exceptionally
      * (ServerException: QUEUE_FULL, QUEUE_NOT_FOUND, ...; ConnectionClosedException: the connection was lost
      * before the confirm, so the message may or may not be in the queue: resend it, at-least-once). Pipelined:

@@ -47,7 +47,7 @@ import tern.protocol.auth.ScramException;
 final class TernConnection implements Connection {
     static final String CLIENT_VERSION = "0.1.0";
     /** Subject tokens are the server's to limit (WELCOME does not carry its maximum); the format allows 1024. */
-    private static final int MAX_SUBJECT_TOKENS = 1024;
+    static final int MAX_SUBJECT_TOKENS = 1024;
     /** Largest frame accepted before WELCOME (WELCOME, ERROR, CHALLENGE are small). */
     private static final int HANDSHAKE_MAX_FRAME_BYTES = 64 << 10;
     /** Most cached subject encodings per connection; beyond it subjects are encoded per publish. */
@@ -746,6 +746,16 @@ final class TernConnection implements Connection {
     @Override
     public int redrive(String deadLetterQueue, String targetQueueOrNull) {
         return queues.redrive(deadLetterQueue, targetQueueOrNull);
+    }
+
+    @Override
+    public boolean bindQueue(String queue, String subjectPattern) {
+        return queues.bind(queue, subjectPattern, false);
+    }
+
+    @Override
+    public boolean unbindQueue(String queue, String subjectPattern) {
+        return queues.bind(queue, subjectPattern, true);
     }
 
     @Override

@@ -23,7 +23,9 @@ import tern.protocol.Flags;
 import tern.protocol.Frame;
 import tern.protocol.FrameType;
 import tern.protocol.Frames;
+import tern.protocol.ProtocolException;
 import tern.protocol.QueueSpec;
+import tern.protocol.Subjects;
 
 /**
  * The queue half of a {@link TernConnection} (docs/protocol.md section 16): admin requests, sends with confirms
@@ -128,6 +130,22 @@ final class TernQueues {
         int id = connection.nextId();
         long n = (Long) call(id, new Frame.QRedrive(id, deadLetterQueue, target == null ? "" : target));
         return (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    /** QBIND: true when the binding was added (or, unbinding, removed); false when nothing changed. */
+    boolean bind(String queue, String pattern, boolean unbind) {
+        queueBytes(queue);
+        if (pattern == null) {
+            throw new IllegalArgumentException("subject pattern is null");
+        }
+        try {
+            Subjects.checkPattern(pattern, connection.serverInfo().maxSubjectBytes(),
+                    TernConnection.MAX_SUBJECT_TOKENS);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("invalid subject pattern '" + pattern + "': " + e.getMessage(), e);
+        }
+        int id = connection.nextId();
+        return (Long) call(id, new Frame.QBind(id, unbind, queue, pattern)) > 0;
     }
 
     private static long millis(Duration d) {
@@ -354,7 +372,7 @@ final class TernQueues {
                 r.future.complete(r.type == FrameType.QLIST ? Collections.unmodifiableList(r.infos) : c.count());
             }
         } else {
-            throw new tern.protocol.ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " from a server");
+            throw new ProtocolException(ErrorCode.UNEXPECTED_FRAME, f.type() + " from a server");
         }
     }
 

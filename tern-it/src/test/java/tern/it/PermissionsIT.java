@@ -211,6 +211,13 @@ class PermissionsIT {
             // a binding would copy PUBs into the queue: it needs the right to subscribe to the pattern
             assertDenied(() -> prod.declareQueue("perm.tap", QueueOptions.builder().bind("orders.>").build()),
                     "orders.>");
+            // so does adding one to an existing queue, and removing one (both need queue-declare too)
+            assertDenied(() -> prod.bindQueue("perm.jobs", "orders.>"), "bind queue 'perm.jobs' to 'orders.>'");
+            assertDenied(() -> prod.unbindQueue("perm.jobs", "orders.>"), "unbind queue 'perm.jobs' from 'orders.>'");
+            assertDenied(() -> cons.bindQueue("perm.jobs", "orders.>"), "queue-declare");
+            assertThat(root.bindQueue("perm.jobs", "perm.tap.*")).isTrue();
+            assertDenied(() -> prod.unbindQueue("perm.jobs", "perm.tap.*"), "perm.tap.*");
+            assertThat(root.unbindQueue("perm.jobs", "perm.tap.*")).isTrue();
             try (QueueConsumer consumer = cons.consume("perm.jobs", ConsumeOptions.defaults(), null)) {
                 Delivery d = consumer.next(WAIT);
                 assertThat(d.payload()).isEqualTo("job-1".getBytes(UTF_8));

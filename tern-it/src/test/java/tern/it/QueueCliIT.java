@@ -176,6 +176,46 @@ class QueueCliIT {
     }
 
     @Test
+    void bindAndUnbindAnExistingQueue() throws Exception {
+        String q = fresh("tap");
+        String subject = q + ".events.*";
+        assertThat(tern("queue", "declare", q).exitCode()).isZero();
+        Run b = tern("queue", "bind", q, subject);
+        assertThat(b.exitCode()).as(b.err()).isZero();
+        assertThat(b.out().trim()).isEqualTo("bound queue " + q + " to " + subject);
+        Run again = tern("queue", "bind", q, subject);
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out().trim()).isEqualTo("queue " + q + " was already bound to " + subject);
+
+        assertThat(tern("pub", q + ".events.created", "captured").exitCode()).isZero();
+        awaitDepth(q, 1);
+        Run c = tern("consume", q, "--count", "1");
+        assertThat(c.out().lines().toList()).containsExactly("captured");
+
+        Run u = tern("queue", "unbind", q, subject);
+        assertThat(u.exitCode()).as(u.err()).isZero();
+        assertThat(u.out().trim()).isEqualTo("unbound queue " + q + " from " + subject);
+        Run none = tern("queue", "unbind", q, subject);
+        assertThat(none.exitCode()).as(none.err()).isZero();
+        assertThat(none.out().trim()).isEqualTo("queue " + q + " was not bound to " + subject);
+        assertThat(tern("pub", q + ".events.created", "not captured").exitCode()).isZero();
+        try (Connection conn = Tern.connect("127.0.0.1", broker.port())) {
+            conn.flush(WAIT);
+            QueueInfo info = conn.listQueues().stream().filter(i -> i.name().equals(q)).findFirst().orElseThrow();
+            assertThat(info.options().bindings()).isEmpty();
+            assertThat(info.published()).isEqualTo(1);
+            assertThat(info.depth()).isZero();
+        }
+
+        Run missing = tern("queue", "bind", fresh("nosuch"), subject);
+        assertThat(missing.exitCode()).isEqualTo(TernCli.EXIT_FAILED);
+        assertThat(missing.err().lines().count()).isEqualTo(1);
+        assertThat(missing.err()).contains("failed");
+        Run badPattern = tern("queue", "unbind", q, "a..b");
+        assertThat(badPattern.exitCode()).isEqualTo(TernCli.EXIT_USAGE);
+    }
+
+    @Test
     void sendToMissingQueueFailsWithOneLine() {
         Run r = tern("send", fresh("nosuch"), "x");
         assertThat(r.exitCode()).isEqualTo(TernCli.EXIT_FAILED);

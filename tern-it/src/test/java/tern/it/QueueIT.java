@@ -475,6 +475,94 @@ class QueueIT {
         assertThat(consumer.next(SHORT)).isNull();
     }
 
+    @Test
+    void bindAndUnbindAnExistingQueue() {
+        Connection c = connect();
+        c.declareQueue("late", QueueOptions.durableQueue());
+        Connection publisher = connect();
+        publisher.publish("orders.eu", bytes("before"));
+        publisher.flush();
+
+        assertThat(c.bindQueue("late", "orders.*")).isTrue();
+        assertThat(c.bindQueue("late", "orders.*")).as("already bound").isFalse();
+        assertThat(info(c, "late").options().bindings()).containsExactly("orders.*");
+        publisher.publish("orders.eu", null, Map.of("k", "v"), bytes("captured"));
+        publisher.publish("other.eu", bytes("not bound"));
+        publisher.flush();
+        QueueConsumer consumer = c.consume("late", ConsumeOptions.defaults(), null);
+        Delivery d = next(consumer);
+        assertThat(d.subject()).isEqualTo("orders.eu");
+        assertThat(d.headers()).containsExactly(Map.entry("k", "v"));
+        assertThat(text(d)).as("published before the bind: not captured").isEqualTo("captured");
+        d.ack();
+
+        assertThat(c.unbindQueue("late", "orders.*")).isTrue();
+        assertThat(c.unbindQueue("late", "orders.*")).as("no longer bound").isFalse();
+        assertThat(c.unbindQueue("late", "orders.>")).as("never bound").isFalse();
+        assertThat(info(c, "late").options().bindings()).isEmpty();
+        publisher.publish("orders.eu", bytes("after unbind"));
+        publisher.flush();
+        assertThat(consumer.next(SHORT)).as("nothing captured after the unbind").isNull();
+        assertThat(info(c, "late").published()).isEqualTo(1);
+
+        assertThatThrownBy(() -> c.bindQueue("missing", "orders.*")).isInstanceOfSatisfying(ServerException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.QUEUE_NOT_FOUND));
+        assertThatThrownBy(() -> c.unbindQueue("missing", "orders.*")).isInstanceOfSatisfying(ServerException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.QUEUE_NOT_FOUND));
+        assertThatThrownBy(() -> c.bindQueue("late", "orders..eu")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> c.bindQueue("bad name", "orders.*")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(errors).isEmpty();
+    }
+
+    @Test
+    void aBindingAddedLaterSurvivesARestartAndAnUnbindToo() throws Exception {
+        int port;
+        {
+            Connection c = connect();
+            c.declareQueue("kept", QueueOptions.builder().bind("a.*").build());
+            assertThat(c.bindQueue("kept", "b.*")).isTrue();
+            assertThat(c.unbindQueue("kept", "a.*")).isTrue();
+            port = broker.port();
+            c.close();
+            broker.close();
+        }
+        broker = startBroker(port);
+        Connection c = connect();
+        assertThat(info(c, "kept").options().bindings()).containsExactly("b.*");
+        Connection publisher = connect();
+        publisher.publish("a.x", bytes("a"));
+        publisher.publish("b.x", bytes("b"));
+        publisher.flush();
+        QueueConsumer consumer = c.consume("kept", ConsumeOptions.defaults(), null);
+        Delivery d = next(consumer);
+        assertThat(text(d)).isEqualTo("b");
+        d.ack();
+        assertThat(consumer.next(SHORT)).isNull();
+    }
+
+    /**
+     * A queue deleted because it expired must leave the broker's cache of bound queues: otherwise a new queue of the
+     * same name, declared without bindings, would still capture the old binding's messages.
+     */
+    @Test
+    void anExpiredQueueTakesItsBindingsWithIt() {
+        Connection c = connect();
+        c.declareQueue("tap", QueueOptions.builder().durable(false).expires(Duration.ofSeconds(1)).bind("tap.*")
+                .build());
+        Connection publisher = connect();
+        publisher.publish("tap.1", bytes("captured"));
+        publisher.flush(); // the broker now caches: tap.1 -> [tap]
+        assertThat(info(c, "tap").depth()).isEqualTo(1);
+        await(() -> c.listQueues().stream().noneMatch(q -> q.name().equals("tap")), "queue 'tap' to expire");
+
+        c.declareQueue("tap", QueueOptions.transientQueue());
+        publisher.publish("tap.1", bytes("must not be captured"));
+        publisher.flush();
+        assertThat(info(c, "tap").options().bindings()).isEmpty();
+        assertThat(info(c, "tap").depth()).as("a message routed by the expired queue's binding").isZero();
+        assertThat(info(c, "tap").published()).isZero();
+    }
+
     // ---- restarts and disconnects ------------------------------------------------------------------------
 
     @Test

@@ -25,7 +25,7 @@ import tern.protocol.QueueSpec;
 import tern.testkit.BrokerLogGuard;
 import tern.testkit.RawConnection;
 
-/** The queue frames on the wire, spoken raw (docs/protocol.md 6.15..6.29 and section 16). */
+/** The queue frames on the wire, spoken raw (docs/protocol.md 6.15..6.30 and section 16). */
 @Timeout(30)
 class QueueRawIT {
     private static final Duration WAIT = Duration.ofSeconds(5);
@@ -153,10 +153,77 @@ class QueueRawIT {
         }
     }
 
+    /** QBIND (6.30): COUNT says whether anything changed; refusals are ERRORs that keep the connection open. */
+    @Test
+    void qbindAnswersCountAndRefusesWithoutClosing() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            c.send(new Frame.QDeclare(1, "q", DURABLE));
+            assertThat(c.receive(Frame.QInfo.class, WAIT).id()).isEqualTo(1);
+            c.send(new Frame.QBind(2, false, "q", "orders.*"));
+            c.send(new Frame.QBind(3, false, "q", "orders.*"));   // already bound
+            c.send(new Frame.QBind(4, true, "q", "orders.>"));    // never bound: not an error
+            c.send(new Frame.QBind(5, true, "q", "orders.*"));
+            c.send(new Frame.QBind(6, true, "q", "orders.*"));    // already removed
+            assertThat(untilPong(c, 100)).containsExactly(new Frame.Count(2, 1), new Frame.Count(3, 0),
+                    new Frame.Count(4, 0), new Frame.Count(5, 1), new Frame.Count(6, 0));
+
+            c.send(new Frame.QBind(7, false, "missing", "orders.*"));
+            c.send(new Frame.QBind(8, true, "missing", "orders.*"));
+            c.send(new Frame.QBind(9, false, "q", "orders..eu"));
+            c.send(new Frame.QBind(10, true, "q", "a.>.b"));
+            c.send(new Frame.QBind(11, false, "q", ""));
+            c.send(new Frame.QBind(12, false, "q", "x".repeat(300)));
+            List<Frame> errors = untilPong(c, 101);
+            assertThat(errors).allSatisfy(f -> assertThat(f).isInstanceOfSatisfying(Frame.Error.class,
+                    e -> assertThat(e.closing()).isFalse()));
+            assertThat(errors).extracting(Frame::id).containsExactly(7, 8, 9, 10, 11, 12);
+            assertThat(errors).extracting(f -> ((Frame.Error) f).code()).containsExactly(
+                    ErrorCode.QUEUE_NOT_FOUND.code(), ErrorCode.QUEUE_NOT_FOUND.code(), ErrorCode.BAD_SUBJECT.code(),
+                    ErrorCode.BAD_SUBJECT.code(), ErrorCode.BAD_SUBJECT.code(), ErrorCode.BAD_SUBJECT.code());
+            assertThat(((Frame.Error) errors.get(0)).text()).contains("'missing'");
+
+            // QUEUE_LIMIT past the engine's bindings per queue (100 by default)
+            for (int i = 0; i < 100; i++) {
+                c.send(new Frame.QBind(1000 + i, false, "q", "b." + i));
+            }
+            c.send(new Frame.QBind(2000, false, "q", "b.100"));
+            c.send(new Frame.QBind(2001, false, "q", "b.99"));     // an existing binding is not a new one
+            List<Frame> got = untilPong(c, 102);
+            assertThat(got).hasSize(102);
+            assertThat(got.subList(0, 100)).allSatisfy(f -> assertThat(f).isInstanceOf(Frame.Count.class)
+                    .extracting(x -> ((Frame.Count) x).count()).isEqualTo(1L));
+            Frame.Error limit = (Frame.Error) got.get(100);
+            assertThat(limit.id()).isEqualTo(2000);
+            assertThat(limit.code()).isEqualTo(ErrorCode.QUEUE_LIMIT.code());
+            assertThat(limit.closing()).isFalse();
+            assertThat(got.get(101)).isEqualTo(new Frame.Count(2001, 0));
+
+            // the bindings are the queue's, as QLIST shows them
+            c.send(new Frame.QList(13, "q"));
+            List<Frame> list = untilPong(c, 103);
+            assertThat(((Frame.QInfo) list.get(0)).spec().bindings()).hasSize(100).startsWith("b.0")
+                    .doesNotContain("orders.*");
+        }
+    }
+
+    @Test
+    void qbindWithAFlagOtherThanUnbindIsMalformedAndClosesTheConnection() throws Exception {
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            byte[] bytes = Frames.encode(new Frame.QBind(1, false, "q", "a")).array();
+            bytes[Frame.FLAGS_OFFSET] = (byte) 0x80;
+            c.sendBytes(bytes);
+            Frame.Error e = c.receive(Frame.Error.class, WAIT);
+            assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_FRAME.code());
+            assertThat(e.closing()).isTrue();
+            assertThat(c.awaitClosed(WAIT)).isTrue();
+        }
+    }
+
     @Test
     void queueFramesAreClientOnlyOrServerOnly() {
         assertThat(FrameType.DELIVER.sentByClient()).isFalse();
         assertThat(FrameType.SEND.sentByServer()).isFalse();
+        assertThat(FrameType.QBIND.sentByServer()).isFalse();
     }
 
     @Test

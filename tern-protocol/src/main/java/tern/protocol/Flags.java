@@ -12,6 +12,8 @@ public final class Flags {
     public static final int AUTO_ACK = 0x08;
     /** DELIVER: the message comes from a dead-letter queue; the body carries origin, reason and count. */
     public static final int DEAD_LETTER = 0x10;
+    /** QBIND: remove the binding instead of adding it. */
+    public static final int UNBIND = 0x20;
     /** ERROR: the server closes the connection after this frame. */
     public static final int CLOSING = 0x40;
     /**
@@ -29,6 +31,7 @@ public final class Flags {
             case SEND -> HEADERS | ACK;
             case CONSUME -> AUTO_ACK | ACK;
             case DELIVER -> HEADERS | DEAD_LETTER;
+            case QBIND -> UNBIND;
             case ERROR -> CLOSING;
             default -> 0;
         };

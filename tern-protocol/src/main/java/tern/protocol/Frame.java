@@ -285,7 +285,7 @@ public sealed interface Frame {
         }
     }
 
-    // ---- durable queues (0x20..0x2F; docs/protocol.md 6.15..6.29) ------------------------------------------
+    // ---- durable queues (0x20..0x2F; docs/protocol.md 6.15..6.30) ------------------------------------------
 
     /** Declare a queue (create, or check the options of an existing one); answered with QINFO or ERROR. */
     record QDeclare(int id, String name, QueueSpec spec) implements Frame {
@@ -496,10 +496,28 @@ public sealed interface Frame {
         }
     }
 
-    /** A count answering request id (QPURGE: removed, QREDRIVE: moved, QLIST: QINFO frames sent before it). */
+    /**
+     * A count answering request id (QPURGE: removed, QREDRIVE: moved, QLIST: QINFO frames sent before it, QBIND:
+     * bindings added or removed, 0 or 1).
+     */
     record Count(int id, long count) implements Frame {
         public FrameType type() {
             return FrameType.COUNT;
+        }
+    }
+
+    /**
+     * Bind a subject pattern to an existing queue, or with unbind (flag UNBIND) remove that binding; answered with
+     * COUNT (bindings added or removed: 1, or 0 when already bound / not bound) or ERROR.
+     */
+    record QBind(int id, boolean unbind, String queue, String pattern) implements Frame {
+        public QBind {
+            Objects.requireNonNull(queue);
+            Objects.requireNonNull(pattern);
+        }
+
+        public FrameType type() {
+            return FrameType.QBIND;
         }
     }
 

@@ -33,7 +33,8 @@ public enum FrameType {
     ACK(0x2B, Direction.CLIENT),
     NACK(0x2C, Direction.CLIENT),
     REJECT(0x2D, Direction.CLIENT),
-    COUNT(0x2E, Direction.SERVER);
+    COUNT(0x2E, Direction.SERVER),
+    QBIND(0x2F, Direction.CLIENT);
 
     /** Who may send a frame type. */
     public enum Direction { CLIENT, SERVER, BOTH }

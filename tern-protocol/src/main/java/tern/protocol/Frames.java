@@ -152,6 +152,11 @@ public final class Frames {
             }
             case REJECT -> dst.putLong(((Frame.Reject) frame).token());
             case COUNT -> dst.putLong(((Frame.Count) frame).count());
+            case QBIND -> {
+                Frame.QBind q = (Frame.QBind) frame;
+                Codec.putStr(dst, Codec.utf8(q.queue()));
+                Codec.putStr(dst, Codec.utf8(q.pattern()));
+            }
         }
     }
 
@@ -293,6 +298,8 @@ public final class Frames {
             return c.ack() ? Flags.ACK : 0;
         } else if (frame instanceof Frame.Deliver d) {
             return (d.headers().isEmpty() ? 0 : Flags.HEADERS) | (d.deadLetterOrigin() != null ? Flags.DEAD_LETTER : 0);
+        } else if (frame instanceof Frame.QBind q) {
+            return q.unbind() ? Flags.UNBIND : 0;
         }
         return 0;
     }
@@ -349,6 +356,8 @@ public final class Frames {
             return 8;
         } else if (frame instanceof Frame.Count) {
             return 8;
+        } else if (frame instanceof Frame.QBind q) {
+            return str(q.queue()) + str(q.pattern());
         }
         return 0; // PING, PONG, OK, CANCEL
     }
@@ -466,6 +475,7 @@ public final class Frames {
             case NACK -> new Frame.Nack(id, r.i64(), r.u31("delayMillis"));
             case REJECT -> new Frame.Reject(id, r.i64());
             case COUNT -> new Frame.Count(id, r.i64());
+            case QBIND -> new Frame.QBind(id, (flags & Flags.UNBIND) != 0, r.str("queue"), r.str("pattern"));
             case PUB, MSG -> {
                 MessageLayout m = new MessageLayout().parse(b, start, end - start, limits.maxSubjectBytes(),
                         limits.maxHeaders());

@@ -87,6 +87,18 @@ class FramesTest {
     }
 
     @Test
+    void qbindSaysUnbindWithItsFlagAndNothingElse() {
+        byte[] bind = bytes(new Frame.QBind(6, false, "orders", "orders.*"));
+        byte[] unbind = bytes(new Frame.QBind(6, true, "orders", "orders.*"));
+        assertThat(bind[Frame.FLAGS_OFFSET]).isZero();
+        assertThat(unbind[Frame.FLAGS_OFFSET]).isEqualTo((byte) Flags.UNBIND);
+        unbind[Frame.FLAGS_OFFSET] = 0;
+        assertThat(unbind).isEqualTo(bind);
+        assertThat(Frames.decode(ByteBuffer.wrap(bytes(new Frame.QBind(6, true, "orders", "orders.*")))))
+                .isEqualTo(new Frame.QBind(6, true, "orders", "orders.*"));
+    }
+
+    @Test
     void subQueueEmptyMeansNone() {
         Frame.Sub sub = new Frame.Sub(1, false, "a", "", SlowConsumerPolicy.DROP_OLDEST, 0);
         assertThat(sub.queue()).isNull();
@@ -224,9 +236,10 @@ class FramesTest {
         assertThat(Flags.allowed(FrameType.CONSUME)).isEqualTo(0x88);
         assertThat(Flags.allowed(FrameType.CANCEL)).isEqualTo(0x80);
         assertThat(Flags.allowed(FrameType.DELIVER)).isEqualTo(0x12);
+        assertThat(Flags.allowed(FrameType.QBIND)).isEqualTo(0x20);
         for (FrameType t : EnumSet.complementOf(EnumSet.of(FrameType.PUB, FrameType.MSG, FrameType.SUB,
                 FrameType.UNSUB, FrameType.ERROR, FrameType.SEND, FrameType.CONSUME, FrameType.CANCEL,
-                FrameType.DELIVER))) {
+                FrameType.DELIVER, FrameType.QBIND))) {
             assertThat(Flags.allowed(t)).as(t.name()).isZero();
         }
     }

@@ -94,6 +94,8 @@ class ProtocolDocTest {
         e.put("nack", List.of(new Frame.Nack(1, token, 5000)));
         e.put("reject", List.of(new Frame.Reject(1, token)));
         e.put("count", List.of(new Frame.Count(3, 2)));
+        e.put("qbind", List.of(new Frame.QBind(6, false, "orders", "orders.*.created")));
+        e.put("qbind-unbind", List.of(new Frame.QBind(7, true, "orders", "orders.*.created")));
         return e;
     }
 

@@ -105,7 +105,10 @@ final class TestFrames {
                 new Frame.Nack(1, 6, 86_400_000),
                 new Frame.Reject(1, 7),
                 new Frame.Count(8, 12),
-                new Frame.Count(0, 0));
+                new Frame.Count(0, 0),
+                new Frame.QBind(13, false, "orders", "orders.*.created"),
+                new Frame.QBind(14, true, "orders", ">"),
+                new Frame.QBind(-1, false, "", ""));
     }
 
     /** A durable queue with every option set. */
@@ -197,6 +200,7 @@ final class TestFrames {
             case NACK -> new Frame.Nack(id, r.nextLong(), r.nextInt(Integer.MAX_VALUE));
             case REJECT -> new Frame.Reject(id, r.nextLong());
             case COUNT -> new Frame.Count(id, r.nextLong());
+            case QBIND -> new Frame.QBind(id, r.nextBoolean(), randomString(r, 20), randomString(r, 30));
         };
     }
 

@@ -49,6 +49,7 @@ public final class QueueEngine implements AutoCloseable {
     private final AtomicLong consumerIds = new AtomicLong();
     private final Path queuesDir;
     private volatile boolean closed;
+    private volatile Runnable bindingsListener;
 
     private QueueEngine(QueueEngineConfig config, QueueClock clock, QueueScheduler scheduler, Catalog catalog) {
         this.config = config;
@@ -236,39 +237,86 @@ public final class QueueEngine implements AutoCloseable {
     }
 
     /**
-     * Binds a subject pattern (wildcards '*' and '>') to the queue, stored with its definition. Idempotent.
-     * BAD_SUBJECT for an invalid pattern, QUEUE_LIMIT past {@link QueueLimits#maxBindingsPerQueue}.
+     * Binds a subject pattern (wildcards '*' and '>') to the queue, stored with its definition. Idempotent: true
+     * when added, false when the queue already had exactly this pattern. BAD_SUBJECT for an invalid pattern,
+     * QUEUE_NOT_FOUND, QUEUE_LIMIT past {@link QueueLimits#maxBindingsPerQueue}, STORAGE_FAILED when a durable
+     * queue's definition cannot be written (the binding is then not added).
      */
-    public void bind(String name, String pattern) {
-        try {
-            Subjects.checkPattern(pattern, config.limits().maxSubjectBytes(), Limits.DEFAULT.maxSubjectTokens());
-        } catch (ProtocolException e) {
-            throw new QueueException(ErrorCode.BAD_SUBJECT, "binding of '" + name + "': " + e.getMessage());
-        }
+    public boolean bind(String name, String pattern) {
+        checkBindingPattern(name, pattern);
         synchronized (admin) {
             QueueState q = find(name);
-            if (q.bindings.stream().anyMatch(b -> b.pattern().equals(pattern))) {
-                return;
+            if (indexOfBinding(q, pattern) >= 0) {
+                return false;
             }
             if (q.bindings.size() >= config.limits().maxBindingsPerQueue()) {
                 throw new QueueException(ErrorCode.QUEUE_LIMIT, "queue '" + name + "' has " + q.bindings.size()
                         + " bindings, max " + config.limits().maxBindingsPerQueue());
             }
-            q.bindings.add(new SubjectPattern(pattern));
-            persistBindings(q);
+            SubjectPattern added = new SubjectPattern(pattern);
+            q.bindings.add(added);
+            try {
+                persistBindings(q);
+            } catch (QueueException e) {
+                q.bindings.remove(added);
+                throw e;
+            }
+            return true;
         }
     }
 
-    /** Removes a binding; false when it was not bound. */
+    /**
+     * Removes the binding whose pattern equals pattern (compared as text, not by what it matches); false when the
+     * queue has no such binding. BAD_SUBJECT for an invalid pattern (it can never have been bound),
+     * QUEUE_NOT_FOUND, STORAGE_FAILED when a durable queue's definition cannot be written (the binding then stays).
+     */
     public boolean unbind(String name, String pattern) {
+        checkBindingPattern(name, pattern);
         synchronized (admin) {
             QueueState q = find(name);
-            boolean removed = q.bindings.removeIf(b -> b.pattern().equals(pattern));
-            if (removed) {
-                persistBindings(q);
+            int at = indexOfBinding(q, pattern);
+            if (at < 0) {
+                return false;
             }
-            return removed;
+            SubjectPattern removed = q.bindings.remove(at);
+            try {
+                persistBindings(q);
+            } catch (QueueException e) {
+                q.bindings.add(at, removed);
+                throw e;
+            }
+            return true;
         }
+    }
+
+    private void checkBindingPattern(String name, String pattern) {
+        try {
+            Subjects.checkPattern(pattern, config.limits().maxSubjectBytes(), Limits.DEFAULT.maxSubjectTokens());
+        } catch (ProtocolException e) {
+            throw new QueueException(ErrorCode.BAD_SUBJECT, "binding of '" + name + "': " + e.getMessage());
+        }
+    }
+
+    /** Admin lock held. */
+    private static int indexOfBinding(QueueState q, String pattern) {
+        for (int i = 0; i < q.bindings.size(); i++) {
+            if (q.bindings.get(i).pattern().equals(pattern)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Sets the hook run after the engine itself removed bindings, without a caller asking: a queue with bindings
+     * expired (unused for its expiry time) and was deleted. A broker that caches {@link #queuesBoundTo} answers
+     * refreshes its cache here. Changes made through {@link #bind}, {@link #unbind} and {@link #delete} are not
+     * reported: their caller knows. Runs on the scheduler's thread under the engine's admin lock, so a declare, bind
+     * or delete that comes after the expiry also comes after the hook; it may read the engine ({@link #list},
+     * {@link #queuesBoundTo}) but must not block. Null for none.
+     */
+    public void setBindingsListener(Runnable listener) {
+        this.bindingsListener = listener;
     }
 
     private void persistBindings(QueueState q) {
@@ -582,8 +630,25 @@ public final class QueueEngine implements AutoCloseable {
                     LOG.log(System.Logger.Level.INFO, "queue '" + q.name + "' expired after "
                             + q.options.expiryMillis() + " ms unused; deleting it");
                     deleteLocked(q);
+                    if (!q.bindings.isEmpty()) {
+                        bindingsRemoved(q);
+                    }
                 }
             }
+        }
+    }
+
+    /** Admin lock held: tells the bindings listener, before any later declare or bind can run. */
+    private void bindingsRemoved(QueueState q) {
+        Runnable listener = bindingsListener;
+        if (listener == null) {
+            return;
+        }
+        try {
+            listener.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "bindings listener failed after queue '" + q.name + "' expired: "
+                    + e);
         }
     }
 

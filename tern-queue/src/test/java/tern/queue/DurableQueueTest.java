@@ -79,6 +79,35 @@ class DurableQueueTest extends QueueTestSupport {
 
     @Test
     @Timeout(20)
+    void aBindingThatCannotBeStoredIsNotChanged() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failCatalog = new java.util.concurrent.atomic.AtomicBoolean();
+        logConfig = logConfig.withChannelFactory((path, options) -> {
+            if (failCatalog.get() && path.getFileName().toString().endsWith(".tmp")) {
+                throw new java.io.IOException("catalog write failed (injected)");
+            }
+            return java.nio.channels.FileChannel.open(path, options);
+        });
+        open();
+        engine.declare("q", D);
+        engine.bind("q", "a.*");
+        failCatalog.set(true);
+        assertThatThrownBy(() -> engine.bind("q", "b.*"))
+                .satisfies(t -> assertThat(((QueueException) t).code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+        assertThatThrownBy(() -> engine.unbind("q", "a.*"))
+                .satisfies(t -> assertThat(((QueueException) t).code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+        assertThat(engine.info("q").bindings()).as("both refused changes left the bindings as they were")
+                .containsExactly("a.*");
+        assertThat(engine.queuesBoundTo("b.x")).isEmpty();
+        assertThat(engine.queuesBoundTo("a.x")).containsExactly("q");
+        failCatalog.set(false);
+        assertThat(engine.unbind("q", "a.*")).isTrue();
+        assertThat(engine.bind("q", "c.*")).isTrue();
+        reopen();
+        assertThat(engine.info("q").bindings()).containsExactly("c.*");
+    }
+
+    @Test
+    @Timeout(20)
     void recoveryBringsBackUnackedMessagesWithDeliveryCountsButNotAckedOnes() throws Exception {
         open();
         engine.declare("dlq", D);

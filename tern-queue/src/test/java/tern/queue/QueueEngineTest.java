@@ -422,9 +422,9 @@ class QueueEngineTest extends QueueTestSupport {
     void bindingsMatchWildcardsAndAreListed() {
         engine.declare("orders", Q);
         engine.declare("all", Q);
-        engine.bind("orders", "orders.*.created");
-        engine.bind("orders", "orders.*.created");
-        engine.bind("all", ">");
+        assertThat(engine.bind("orders", "orders.*.created")).isTrue();
+        assertThat(engine.bind("orders", "orders.*.created")).as("already bound: nothing changes").isFalse();
+        assertThat(engine.bind("all", ">")).isTrue();
         assertThat(engine.queuesBoundTo("orders.eu.created")).containsExactlyInAnyOrder("orders", "all");
         assertThat(engine.queuesBoundTo("orders.eu.deleted")).containsExactly("all");
         assertThat(engine.queuesBoundTo("orders.eu.created.x")).containsExactly("all");
@@ -432,6 +432,68 @@ class QueueEngineTest extends QueueTestSupport {
         assertThatThrownBy(() -> engine.bind("orders", "a.>.b")).satisfies(t -> code(ErrorCode.BAD_SUBJECT, t));
         assertThat(engine.unbind("all", ">")).isTrue();
         assertThat(engine.queuesBoundTo("x")).isEmpty();
+    }
+
+    @Test
+    @Timeout(10)
+    void unbindRemovesExactlyThePatternAndIsIdempotent() {
+        engine.declare("orders", Q);
+        engine.bind("orders", "orders.*");
+        engine.bind("orders", "orders.>");
+        engine.bind("orders", "audit");
+        assertThat(engine.unbind("orders", "orders.*.x")).as("never bound").isFalse();
+        assertThat(engine.unbind("orders", "orders.>")).isTrue();
+        assertThat(engine.unbind("orders", "orders.>")).as("already removed").isFalse();
+        assertThat(engine.info("orders").bindings()).containsExactly("orders.*", "audit");
+        assertThat(engine.queuesBoundTo("orders.eu")).containsExactly("orders");
+        assertThat(engine.queuesBoundTo("orders.eu.x")).as("only orders.> matched it").isEmpty();
+        assertThatThrownBy(() -> engine.unbind("orders", "a.>.b")).satisfies(t -> code(ErrorCode.BAD_SUBJECT, t));
+        assertThatThrownBy(() -> engine.unbind("orders", "")).satisfies(t -> code(ErrorCode.BAD_SUBJECT, t));
+        assertThatThrownBy(() -> engine.unbind("nope", "a")).satisfies(t -> code(ErrorCode.QUEUE_NOT_FOUND, t));
+        assertThatThrownBy(() -> engine.bind("nope", "a")).satisfies(t -> code(ErrorCode.QUEUE_NOT_FOUND, t));
+        assertThat(engine.unbind("orders", "orders.*")).isTrue();
+        assertThat(engine.unbind("orders", "audit")).isTrue();
+        assertThat(engine.info("orders").bindings()).isEmpty();
+        assertThat(engine.bind("orders", "orders.*")).as("bound again after unbinding").isTrue();
+    }
+
+    @Test
+    @Timeout(10)
+    void bindingsPerQueueAreLimited() throws Exception {
+        engine.close();
+        limits = limits.withMaxBindingsPerQueue(2);
+        open();
+        engine.declare("q", Q);
+        engine.bind("q", "a");
+        engine.bind("q", "b");
+        assertThat(engine.bind("q", "b")).as("an existing binding is not a new one").isFalse();
+        assertThatThrownBy(() -> engine.bind("q", "c"))
+                .satisfies(t -> assertThat(code(ErrorCode.QUEUE_LIMIT, t)).hasMessageContaining("2 bindings, max 2"));
+        engine.unbind("q", "a");
+        assertThat(engine.bind("q", "c")).isTrue();
+    }
+
+    @Test
+    @Timeout(10)
+    void theBindingsListenerHearsOfAnExpiredQueueThatHadBindings() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        engine.setBindingsListener(() -> {
+            assertThat(engine.queuesBoundTo("tap.x")).as("the queue is gone when the listener runs").isEmpty();
+            calls.incrementAndGet();
+        });
+        engine.declare("tap", Q.withExpiryMillis(1_000));
+        engine.bind("tap", "tap.*");
+        engine.declare("plain", Q.withExpiryMillis(1_000));
+        engine.declare("kept", Q);
+        engine.bind("kept", "kept.*");
+        engine.delete("kept"); // a caller's own delete is not reported: the caller knows
+        assertThat(engine.queuesBoundTo("tap.x")).containsExactly("tap");
+        time.advance(999);
+        assertThat(calls).hasValue(0);
+        time.advance(1);
+        assertThat(engine.list()).extracting(QueueInfo::name).doesNotContain("tap", "plain");
+        assertThat(calls).as("one call: 'tap' had a binding, 'plain' none").hasValue(1);
+        assertThat(engine.queuesBoundTo("tap.x")).isEmpty();
     }
 
     @Test

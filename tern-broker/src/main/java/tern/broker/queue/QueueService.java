@@ -53,6 +53,8 @@ public final class QueueService implements AutoCloseable {
             QueueEngine engine = QueueEngine.open(QueueEngineConfig.defaults(directory), QueueClock.SYSTEM,
                     QueueScheduler.of(timer));
             QueueService s = new QueueService(engine, timer);
+            // An expired queue takes its bindings with it; the engine deletes it on its own, so it tells us.
+            engine.setBindingsListener(s::bindingsChanged);
             s.bindingsChanged();
             List<QueueInfo> queues = engine.list();
             log.info("queue engine open in {}: {} queues", directory, queues.size());
@@ -91,6 +93,10 @@ public final class QueueService implements AutoCloseable {
         return hasBindings;
     }
 
+    /**
+     * Some queue's bindings changed (bind, unbind, delete, expiry): drops the cache of bound queues per subject, so
+     * that the next PUB on each subject asks the engine again. Any thread.
+     */
     void bindingsChanged() {
         boundCache = new ConcurrentHashMap<>();
         boolean any = false;
@@ -131,6 +137,11 @@ public final class QueueService implements AutoCloseable {
         for (String q : queues) {
             engine.publish(q, subject, headers, payload, BOUND_PUBLISH);
         }
+    }
+
+    /** Test seam: the cached bound queues of subject, or null when it is not cached. */
+    List<String> cachedBoundQueues(String subject) {
+        return boundCache.get(subject);
     }
 
     private static final PublishCallback BOUND_PUBLISH = new PublishCallback() {

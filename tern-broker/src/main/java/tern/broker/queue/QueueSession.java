@@ -23,7 +23,7 @@ import tern.queue.QueueException;
 import tern.queue.QueueInfo;
 
 /**
- * The queue side of one connection (docs/protocol.md 6.15..6.29, section 16): admin requests, SENDs and their
+ * The queue side of one connection (docs/protocol.md 6.15..6.30, section 16): admin requests, SENDs and their
  * confirms, consumers and their settlements. Confined to the connection's event loop, except the engine's
  * callbacks ({@link BrokerConsumer#deliver}, publish outcomes), which hand work over to that loop.
  */
@@ -79,6 +79,7 @@ public final class QueueSession {
                     Frame.QRedrive r = (Frame.QRedrive) decode(buf, index, frameBytes);
                     writeCount(id, engine.redrive(r.deadLetterQueue(), r.target().isEmpty() ? null : r.target()));
                 }
+                case QBIND -> onBind((Frame.QBind) decode(buf, index, frameBytes));
                 case CONSUME -> onConsume((Frame.Consume) decode(buf, index, frameBytes));
                 case CANCEL -> onCancel((Frame.Cancel) decode(buf, index, frameBytes));
                 case NACK -> {
@@ -112,6 +113,17 @@ public final class QueueSession {
             }
         }
         writeFrame(QueueService.qinfo(d.id(), engine.info(d.name())));
+    }
+
+    /** QBIND (docs/protocol.md 6.30): COUNT 1 when a binding was added or removed, 0 when nothing changed. */
+    private void onBind(Frame.QBind b) {
+        boolean changed;
+        try {
+            changed = b.unbind() ? engine.unbind(b.queue(), b.pattern()) : engine.bind(b.queue(), b.pattern());
+        } finally {
+            service.bindingsChanged();
+        }
+        writeCount(b.id(), changed ? 1 : 0);
     }
 
     private void onList(Frame.QList l) {

@@ -12,6 +12,7 @@ import tern.protocol.FrameType;
 import tern.protocol.Frames;
 import tern.protocol.Limits;
 import tern.protocol.ProtocolException;
+import tern.protocol.Subjects;
 
 /**
  * What one connection's user may do (docs/security.md, "Permissions"). Every check either returns or
@@ -105,6 +106,8 @@ public final class Access {
      * <ul>
      *   <li>QDECLARE: queue-declare on the name; each binding pattern needs subscribe (a binding copies
      *       matching PUBs into the queue, so it reads them); a dead-letter queue needs queue-send.</li>
+     *   <li>QBIND, binding or unbinding: what a QDECLARE carrying that binding needs, queue-declare on the queue
+     *       and subscribe on the pattern.</li>
      *   <li>QDELETE: queue-delete. SEND: queue-send (name read in place, last decision cached).
      *       CONSUME: queue-consume.</li>
      *   <li>QPURGE, QREDRIVE, and QLIST of every queue: admin. QLIST of one queue: any queue right on it.</li>
@@ -123,14 +126,21 @@ public final class Access {
                 Frame.QDeclare d = (Frame.QDeclare) decode(buf, index, frameBytes, limits);
                 checkQueue(QueueOperation.DECLARE, d.name());
                 for (String binding : d.spec().bindings()) {
-                    if (!checker.maySubscribe(binding)) {
-                        throw denied("bind queue '" + d.name() + "' to '" + binding + "' (binding needs subscribe)");
-                    }
+                    checkBindingSubscribe("bind queue '" + d.name() + "' to '" + binding + "'", binding, limits);
                 }
                 String dlq = d.spec().deadLetterQueue();
                 if (dlq != null && !dlq.isEmpty()) {
                     checkQueue(QueueOperation.SEND, dlq);
                 }
+            }
+            case QBIND -> {
+                Frame.QBind b = (Frame.QBind) decode(buf, index, frameBytes, limits);
+                String what = (b.unbind() ? "unbind queue '" : "bind queue '") + b.queue() + "' "
+                        + (b.unbind() ? "from" : "to") + " '" + b.pattern() + "'";
+                if (!checker.mayQueue(QueueOperation.DECLARE, b.queue())) {
+                    throw denied(what + " (needs " + QueueOperation.DECLARE.key() + " on the queue)");
+                }
+                checkBindingSubscribe(what, b.pattern(), limits);
             }
             case QDELETE -> checkQueue(QueueOperation.DELETE, ((Frame.QDelete) decode(buf, index, frameBytes, limits)).name());
             case CONSUME -> checkQueue(QueueOperation.CONSUME, ((Frame.Consume) decode(buf, index, frameBytes, limits)).queue());
@@ -147,6 +157,21 @@ public final class Access {
             }
             default -> {
             }
+        }
+    }
+
+    /**
+     * A binding reads what is published on its pattern: it needs subscribe. The pattern is checked against the
+     * subject rules first (BAD_SUBJECT, as for SUB), since the permission model only judges valid patterns.
+     */
+    private void checkBindingSubscribe(String what, String pattern, Limits limits) {
+        try {
+            Subjects.checkPattern(pattern, limits.maxSubjectBytes(), limits.maxSubjectTokens());
+        } catch (ProtocolException e) {
+            throw new ProtocolException(ErrorCode.BAD_SUBJECT, what + ": " + e.getMessage());
+        }
+        if (!checker.maySubscribe(pattern)) {
+            throw denied(what + " (binding needs subscribe)");
         }
     }
 

@@ -374,7 +374,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
                 case PONG -> requireEmptyBody(type, frameBytes);
                 case SUB -> onSub((Frame.Sub) decode(buf, index, frameBytes));
                 case UNSUB -> onUnsub((Frame.Unsub) decode(buf, index, frameBytes));
-                case QDECLARE, QDELETE, QPURGE, QLIST, QREDRIVE, SEND, CONSUME, CANCEL, ACK, NACK, REJECT -> {
+                case QDECLARE, QDELETE, QPURGE, QLIST, QREDRIVE, QBIND, SEND, CONSUME, CANCEL, ACK, NACK, REJECT -> {
                     access.checkQueueFrame(type, buf, index, frameBytes, limits);
                     queueSession().onFrame(type, buf, index, frameBytes, flags, id);
                 }

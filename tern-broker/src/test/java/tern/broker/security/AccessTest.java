@@ -98,6 +98,50 @@ class AccessTest {
         }
     }
 
+    /** QBIND either way needs what a QDECLARE carrying the binding needs: queue-declare and subscribe. */
+    @Test
+    void bindingAndUnbindingNeedQueueDeclareAndSubscribe() {
+        Access producer = of(Set.of(Role.PRODUCER)); // queue-declare on >, subscribe only on its inboxes
+        Access consumer = of(Set.of(Role.CONSUMER)); // subscribe on >, no queue-declare
+        Access tap = Access.of(User.named("t").withRoles(Set.of(Role.PRODUCER)).withSubscribe(Rules.parse("orders.*")));
+        Access admin = of(Set.of(Role.ADMIN));
+        for (boolean unbind : new boolean[] {false, true}) {
+            String verb = unbind ? "unbind queue 'jobs' from 'orders.*'" : "bind queue 'jobs' to 'orders.*'";
+            assertThatThrownBy(() -> checkBind(producer, unbind, "jobs", "orders.*"))
+                    .isInstanceOfSatisfying(ProtocolException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
+                    .hasMessage("permission denied: user 'u' may not " + verb + " (binding needs subscribe)");
+            assertThatThrownBy(() -> checkBind(consumer, unbind, "jobs", "orders.*"))
+                    .hasMessageContaining(verb + " (needs queue-declare on the queue)");
+            checkBind(tap, unbind, "jobs", "orders.*");
+            assertThatThrownBy(() -> checkBind(tap, unbind, "jobs", "orders.>")).hasMessageContaining("'orders.>'");
+            checkBind(admin, unbind, "jobs", ">");
+            checkBind(Access.open(), unbind, "jobs", "not..checked.here");
+            // an invalid pattern is BAD_SUBJECT (connection stays open), never an internal error
+            assertThatThrownBy(() -> checkBind(tap, unbind, "jobs", "orders..x"))
+                    .isInstanceOfSatisfying(ProtocolException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_SUBJECT));
+        }
+        ByteBuf declare = encode(new Frame.QDeclare(4, "jobs", new tern.protocol.QueueSpec(false, false, false, 0, 0,
+                0, 0, 0, 0, 0, "", java.util.List.of("a.>.b"))));
+        try {
+            assertThatThrownBy(() -> tap.checkQueueFrame(FrameType.QDECLARE, declare, 0, declare.readableBytes(),
+                    Limits.DEFAULT)).isInstanceOfSatisfying(ProtocolException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_SUBJECT));
+        } finally {
+            declare.release();
+        }
+    }
+
+    private static void checkBind(Access access, boolean unbind, String queue, String pattern) {
+        ByteBuf buf = encode(new Frame.QBind(9, unbind, queue, pattern));
+        try {
+            access.checkQueueFrame(FrameType.QBIND, buf, 0, buf.readableBytes(), Limits.DEFAULT);
+        } finally {
+            buf.release();
+        }
+    }
+
     private static ByteBuf encode(Frame frame) {
         java.nio.ByteBuffer b = Frames.encode(frame);
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(b.remaining());
