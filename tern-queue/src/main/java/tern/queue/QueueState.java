@@ -53,6 +53,11 @@ final class QueueState {
     private long deletedBefore;
     long lastUsedMillis;
     volatile String failure;
+    /**
+     * Why the recovery checkpoint could not be written at open (disk full), or null. While set, housekeeping
+     * retries it and publishes are refused with DISK_FULL (see {@link #recover}).
+     */
+    private String deferredCheckpoint;
     boolean closed;
     boolean expiredQueue;
     private boolean dispatching;
@@ -85,8 +90,12 @@ final class QueueState {
 
     // ---------------------------------------------------------------- recovery
 
-    /** Rebuilds the queue from its logs (durable only), then checkpoints so the settlement log matches the log. */
-    void recover(SettlementLog.Recovered r) throws IOException {
+    /**
+     * Rebuilds the queue from its logs (durable only), then checkpoints so the settlement log matches the log.
+     * When that checkpoint fails and {@code mayDefer} (an existing queue at engine open), the recovered state is
+     * kept and the checkpoint is retried by housekeeping; until it is written the queue appends nothing.
+     */
+    void recover(SettlementLog.Recovered r, boolean mayDefer) throws IOException {
         long end = log.endOffset();
         long from = Math.max(r.lowWatermark, log.startOffset());
         for (long o = from; o < end; o++) {
@@ -110,8 +119,19 @@ final class QueueState {
         }
         lowWatermark = live.isEmpty() ? end : live.peekFirst().offset;
         // A checkpoint now also drops settlement records for offsets a crash cut from the log's tail, before
-        // appends reuse those offsets.
-        checkpoint();
+        // appends reuse those offsets. If it cannot be written (disk full), appending would be unsafe: a new message
+        // at such an offset would inherit an old SETTLED record at the next recovery, a confirmed message lost. So
+        // the queue serves what it recovered (acks stay buffered: the settlement log has no current file until a
+        // checkpoint) and refuses publishes with DISK_FULL until housekeeping has written the checkpoint.
+        try {
+            checkpoint();
+        } catch (IOException e) {
+            if (!mayDefer) {
+                throw e;
+            }
+            deferredCheckpoint = e.toString();
+            engine.reportCheckpointDeferred(this, e);
+        }
     }
 
     /** Arms the first timer (queue expiry) of a new or recovered queue. */
@@ -224,6 +244,11 @@ final class QueueState {
         if (f != null) {
             throw new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + f);
         }
+        if (deferredCheckpoint != null) {
+            throw new QueueException(ErrorCode.DISK_FULL, "queue '" + name + "': disk full, publish refused: its"
+                    + " recovery checkpoint is not written yet (" + deferredCheckpoint + "); retried every "
+                    + HOUSEKEEPING_INTERVAL_MILLIS + " ms");
+        }
     }
 
     private boolean dropOldestReady() {
@@ -329,6 +354,10 @@ final class QueueState {
     }
 
     private void dispatchOnce() {
+        if (!engine.tokensIssuable()) {
+            // The engine's generation is not durable yet: issuing tokens now could repeat them after a restart.
+            return;
+        }
         long now = engine.now();
         while (!redeliver.isEmpty() || !ready.isEmpty()) {
             ConsumerState c = nextConsumerWithCredit();
@@ -695,7 +724,8 @@ final class QueueState {
         if (options.expiryMillis() > 0 && consumers.isEmpty()) {
             at = Math.min(at, lastUsedMillis + options.expiryMillis());
         }
-        if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore)) {
+        if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore
+                || deferredCheckpoint != null)) {
             at = Math.min(at, now + HOUSEKEEPING_INTERVAL_MILLIS);
         }
         return at;
@@ -712,12 +742,21 @@ final class QueueState {
                 log.deleteSegmentsBefore(lowWatermark);
                 deletedBefore = lowWatermark;
             }
-            if (settlements.checkpointDue(live.size())) {
+            if (deferredCheckpoint == null && settlements.checkpointDue(live.size())) {
                 checkpoint();
             }
         } catch (IOException | StorageException e) {
             // Retried at the next housekeeping; acks stay buffered meanwhile (docs/queues.md, "Failures").
             engine.reportHousekeepingFailure(this, e);
+        }
+        if (deferredCheckpoint != null) {
+            try {
+                checkpoint();
+                deferredCheckpoint = null;
+                engine.reportCheckpointRetry(this, null, true);
+            } catch (IOException e) {
+                engine.reportCheckpointRetry(this, e, false);
+            }
         }
     }
 
@@ -776,9 +815,12 @@ final class QueueState {
     }
 
     QueueInfo info() {
+        String why = failure != null ? failure : deferredCheckpoint == null ? null
+                : "recovery checkpoint not written yet (" + deferredCheckpoint + "): publishes refused with DISK_FULL"
+                        + " until it is (retried every " + HOUSEKEEPING_INTERVAL_MILLIS + " ms)";
         return new QueueInfo(name, options, bindings.stream().map(SubjectPattern::pattern).toList(), depth,
                 depthBytes, unacked.size(), consumers.size(), published, delivered, redelivered, acked,
-                deadLettered, expired, dropped, failure, engine.now());
+                deadLettered, expired, dropped, why, engine.now());
     }
 
     long lowWatermark() {
