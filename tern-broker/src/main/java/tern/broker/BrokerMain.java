@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * Standalone entry point: {@code java tern.broker.BrokerMain [--config FILE] [--key=value ...]} where
  * keys are those of docs/configuration.md (e.g. {@code --port=7420}). Runs until SIGTERM/SIGINT, then
- * shuts down gracefully and exits 0. Exit 2 on a configuration error. The CLI's {@code tern broker}
+ * shuts down gracefully and exits 0. Exit 2 on a configuration error, 1 when the broker cannot start (the port is
+ * taken, the data directory is held by another broker). The CLI's {@code tern broker}
  * does the same through {@link BrokerConfig#load} and {@link TernBroker#runUntilShutdown}.
  */
 public final class BrokerMain {
@@ -36,7 +37,13 @@ public final class BrokerMain {
             System.exit(2);
             return;
         }
-        TernBroker.runUntilShutdown(config);
+        try {
+            TernBroker.runUntilShutdown(config);
+        } catch (IllegalStateException e) {
+            // cannot start: the address is taken, the data directory is held by another broker, ...
+            System.err.println("tern broker: " + e.getMessage());
+            System.exit(1);
+        }
     }
 
     private BrokerMain() {

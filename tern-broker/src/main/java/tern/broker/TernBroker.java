@@ -60,6 +60,8 @@ public final class TernBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Sessions sessions;
+    /** The exclusive lock on the data directory, held from before the queues open until after they close. */
+    private final DataDirLock dataLock;
     /** Durable queues in {@code <dataDir>/queues}; closed after the connections (docs/queues.md). */
     private final QueueService queues;
     private final Authenticator authenticator;
@@ -79,7 +81,13 @@ public final class TernBroker implements AutoCloseable {
         String serverId = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
         this.authenticator = Authenticator.load(config.usersFile());
         this.sessions = new Sessions(limits, serverId, VERSION, authenticator);
-        this.queues = QueueService.open(config.dataDir().resolve("queues"));
+        this.dataLock = DataDirLock.acquire(config.dataDir());
+        try {
+            this.queues = QueueService.open(config.dataDir().resolve("queues"));
+        } catch (RuntimeException e) {
+            dataLock.close();
+            throw e;
+        }
         sessions.queueService(queues);
         this.gate = new ConnectionGate(config.addressLimits(), config.tls(), limits.handshakeTimeout());
         boolean epoll = Epoll.isAvailable();
@@ -110,11 +118,13 @@ public final class TernBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             shutdownGroups();
             queues.close();
+            dataLock.close();
             throw e;
         } catch (Exception e) {
             // bind() reports an address in use as a (sneakily thrown) IOException.
             shutdownGroups();
             queues.close();
+            dataLock.close();
             throw new IllegalStateException(e.toString(), e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -122,7 +132,8 @@ public final class TernBroker implements AutoCloseable {
 
     /**
      * Starts a broker and returns once it accepts connections. Throws IllegalStateException when the
-     * address cannot be bound (the message names host and port).
+     * address cannot be bound (the message names host and port), or when the data directory is held by another
+     * broker (the message names the directory and, when it can be known, the other broker's pid).
      */
     public static TernBroker start(BrokerConfig config) {
         TernBroker broker;
@@ -134,6 +145,9 @@ public final class TernBroker implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             // the users file cannot be loaded: the message names it (and the line)
             throw new IllegalStateException(e.getMessage(), e);
+        } catch (DataDirLock.Failure e) {
+            // the message names the data directory and who holds it
+            throw e;
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + e.getMessage(), e);
@@ -262,7 +276,11 @@ public final class TernBroker implements AutoCloseable {
                 }
             }
             shutdownGroups();
-            queues.close();
+            try {
+                queues.close();
+            } finally {
+                dataLock.close();
+            }
             log.info("shut down after {} ms ({} connections closed at the drain deadline)",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), left);
         } finally {

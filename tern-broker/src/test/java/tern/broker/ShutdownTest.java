@@ -70,11 +70,12 @@ class ShutdownTest extends BrokerTestBase {
 
     @Test
     @Timeout(30)
-    void bindFailureNamesTheAddress() {
+    void bindFailureNamesTheAddress(@org.junit.jupiter.api.io.TempDir java.nio.file.Path otherData) {
         TernBroker b = TernBroker.start(BrokerConfig.defaults().withPort(0));
         try {
+            // its own data directory: the same one would be refused first (DataDirLockTest)
             org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> TernBroker.start(BrokerConfig.defaults().withPort(b.port())))
+                            () -> TernBroker.start(BrokerConfig.defaults().withPort(b.port()).withDataDir(otherData)))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("127.0.0.1:" + b.port());
         } finally {

@@ -318,7 +318,9 @@ class AuthIT {
 
     @Test
     void anOpenBrokerSaysSoLoudly() {
-        try (TernBroker open = start(null, Limits.DEFAULT);
+        // beside the broker of @BeforeEach, so on its own data directory (one broker per directory)
+        try (TernBroker open = TernBroker.start(BrokerConfig.defaults().withPort(0).withDataDir(dir.resolve("open"))
+                .withDrainTimeout(Duration.ofMillis(200)));
              Connection c = Tern.connect(ConnectOptions.builder().port(open.port()).reconnect(false).build())) {
             c.flush(WAIT);
             assertThat(open.authenticationRequired()).isFalse();

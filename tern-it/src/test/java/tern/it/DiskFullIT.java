@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.Set;
 import java.util.TreeSet;
@@ -28,22 +27,23 @@ import tern.client.ConsumeOptions;
 import tern.client.Connection;
 import tern.client.Message;
 import tern.client.QueueInfo;
+import tern.client.QueueConsumer;
 import tern.client.QueueOptions;
 import tern.client.ServerException;
 import tern.client.Subscription;
 import tern.protocol.ErrorCode;
 import tern.testkit.BrokerProcess;
 import tern.testkit.CheckedPayload;
-import tern.testkit.ChildBroker;
 import tern.testkit.ScratchFilesystem;
 
 /**
  * The broker's data directory is a small tmpfs. Publishing to a durable queue until the disk is full must be
  * refused with DISK_FULL (never a silent drop, never a confirm), pub/sub keeps working, and once space is freed
  * publishes succeed again within 2 s. Then the disk is filled to the last byte, the broker SIGKILLed and started
- * again on the full disk: that start must delete nothing (no message segment removed or shortened; whether it
- * comes up is printed: today the engine must rewrite its catalog at open, so it does not). With space back, every
- * confirmed message is consumed, byte-identical. Needs root (mount); skipped with the reason otherwise.
+ * again on the full disk: it must start, delete nothing (no message segment removed or shortened, no queue file
+ * removed), serve pub/sub and the recovered messages, refuse queue publishes with DISK_FULL, and accept them
+ * within 2 s of space being freed. After another SIGKILL and restart every confirmed message is consumed,
+ * byte-identical. Needs root (mount); skipped with the reason otherwise.
  */
 class DiskFullIT {
     private static final String QUEUE = "full";
@@ -54,7 +54,6 @@ class DiskFullIT {
     private static final int MAX_SENDS = (int) (2 * DISK_BYTES / BODY);
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration RESUME_WITHIN = Duration.ofSeconds(2);
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     @TempDir
     Path tmp;
@@ -138,18 +137,81 @@ class DiskFullIT {
                 broker.close();
             }
 
-            // a restart on the full disk must delete nothing: no message segment removed or shortened
+            // a restart on the completely full disk: it starts, deletes nothing, serves, refuses queue publishes
+            Path topUp = data.resolve("filler-2.bin");
+            fillDisk(topUp); // what the last refused publish cut back
+            assertThat(tryWriteOneByte(data)).as("the disk is completely full before the restart").isFalse();
             Map<Path, Long> before = segments(data);
-            String outcome = startOnFullDisk(data);
-            System.out.println("DiskFullIT: restart on the full disk: " + outcome);
-            Map<Path, Long> after = segments(data);
-            for (Map.Entry<Path, Long> e : before.entrySet()) {
-                assertThat(after.get(e.getKey())).as("segment %s after a restart on a full disk", e.getKey())
-                        .isNotNull().isGreaterThanOrEqualTo(e.getValue());
+            Set<Path> filesBefore = queueFiles(data);
+            broker = BrokerProcess.start(data, 0, List.of());
+            try (Connection c = KillNineIT.connect(broker.port(), "diskfull-full-start")) {
+                QueueInfo info = c.listQueues().stream().filter(i -> i.name().equals(QUEUE)).findFirst()
+                        .orElseThrow();
+                System.out.println("DiskFullIT: started on the full disk, queue depth " + info.depth());
+                List<String> deferred = Files.readAllLines(broker.logFile()).stream()
+                        .filter(l -> l.contains("deferred")).toList();
+                deferred.forEach(l -> System.out.println("DiskFullIT: broker log: " + l));
+                assertThat(deferred).as("the broker log says what it deferred")
+                        .anyMatch(l -> l.contains("recovery checkpoint deferred") && l.contains("No space left"));
+                assertThat(info.depth()).isGreaterThanOrEqualTo(confirmed.size());
+                assertNothingDeleted(data, before, filesBefore);
+
+                Subscription sub = c.subscribe("diskfull.ping");
+                c.flush(WAIT);
+                c.publish("diskfull.ping", new byte[] {7});
+                Message m = sub.next(WAIT);
+                assertThat(m).as("pub/sub after starting on a full disk").isNotNull();
+                assertThat(m.payload()).containsExactly(7);
+
+                ServerException refused = null;
+                try {
+                    c.sendAndWait(QUEUE, CheckedPayload.of(seed, nextId[0]++, BODY, BODY), WAIT);
+                } catch (ServerException e) {
+                    refused = e;
+                }
+                assertThat(refused).as("a queue publish on the full disk").isNotNull();
+                assertThat(refused.code()).isEqualTo(ErrorCode.DISK_FULL);
+
+                // recovered messages are delivered (given back at once: the final check consumes everything)
+                ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+                QueueConsumer consumer = c.consume(QUEUE, new ConsumeOptions(1, false), d -> {
+                    String wrong = CheckedPayload.verify(d.payload(), seed, BODY, BODY);
+                    seen.add(wrong == null ? "ok" : wrong);
+                    d.nack(null);
+                });
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (seen.isEmpty() && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(10_000_000);
+                }
+                consumer.close();
+                assertThat(seen).as("a recovered message delivered on the full disk").isNotEmpty().allMatch("ok"::equals);
+                assertNothingDeleted(data, before, filesBefore);
+
+                // free space: the deferred writes happen and publishes are accepted within 2 s
+                Files.delete(filler);
+                Files.delete(topUp);
+                long freedAt = System.nanoTime();
+                while (true) {
+                    long id = nextId[0]++;
+                    try {
+                        c.sendAndWait(QUEUE, CheckedPayload.of(seed, id, BODY, BODY), WAIT);
+                        confirmed.add(id);
+                        break;
+                    } catch (ServerException e) {
+                        assertThat(e.code()).isEqualTo(ErrorCode.DISK_FULL);
+                        assertThat(System.nanoTime() - freedAt).as("publishes resume within %s of freeing space"
+                                + " after a start on a full disk", RESUME_WITHIN).isLessThan(RESUME_WITHIN.toNanos());
+                        LockSupport.parkNanos(50_000_000);
+                    }
+                }
+                System.out.println("DiskFullIT: after a start on the full disk, publishes resumed "
+                        + (System.nanoTime() - freedAt) / 1_000_000 + " ms after freeing space");
+                broker.kill();
+            } finally {
+                broker.close();
             }
 
-            // with space again, everything confirmed is there, byte-identical
-            Files.delete(filler);
+            // everything confirmed is there, byte-identical
             broker = BrokerProcess.start(data, 0, List.of());
             try (Connection c = KillNineIT.connect(broker.port(), "diskfull-after-restart")) {
                 QueueInfo info = c.declareQueue(QUEUE, QueueOptions.durableQueue());
@@ -227,42 +289,54 @@ class DiskFullIT {
         return sizes;
     }
 
-    /**
-     * Starts a child broker on the full disk and stops it again; says whether it came up (and its queue depth) or
-     * exited (and why). Own launcher rather than BrokerProcess: a child that exits must not cost the 30 s wait.
-     */
-    private String startOnFullDisk(Path data) throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), ChildBroker.class.getName(),
-                data.toAbsolutePath().toString(), "0");
-        Path log = tmp.resolve("full-disk-start.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-            while (System.nanoTime() < deadline) {
-                String out = Files.readString(log);
-                int at = out.indexOf(ChildBroker.PORT_LINE);
-                if (at >= 0) {
-                    int end = out.indexOf('\n', at);
-                    if (end > at) {
-                        int port = Integer.parseInt(out.substring(at + ChildBroker.PORT_LINE.length(), end).trim());
-                        try (Connection c = KillNineIT.connect(port, "diskfull-full-start")) {
-                            QueueInfo info = c.listQueues().stream().filter(i -> i.name().equals(QUEUE)).findFirst()
-                                    .orElseThrow();
-                            return "started and serves, queue depth " + info.depth();
-                        }
-                    }
-                }
-                if (!p.isAlive()) {
-                    String reason = out.lines().filter(l -> l.contains("Exception")).findFirst().orElse(out);
-                    return "did not start (exit " + p.exitValue() + "): " + reason;
-                }
-                LockSupport.parkNanos(50_000_000);
+    /** Whether one more byte fits on the filesystem of dir (the probe file is removed again). */
+    private static boolean tryWriteOneByte(Path dir) throws IOException {
+        Path probe = dir.resolve("probe.bin");
+        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[1]));
+            return true;
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("No space left")) {
+                throw e;
             }
-            throw new AssertionError("broker on a full disk neither started nor exited within " + START_TIMEOUT);
+            return false;
         } finally {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    /** Every regular file of the queue engine (catalog, settlement logs, segments, indexes). */
+    private static Set<Path> queueFiles(Path data) throws IOException {
+        Set<Path> files = new TreeSet<>();
+        try (Stream<Path> paths = Files.walk(data.resolve("queues"))) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                if (Files.isRegularFile(p)) {
+                    files.add(data.relativize(p));
+                }
+            }
+        }
+        return files;
+    }
+
+    /**
+     * No message segment removed or shortened, and no file of the queue engine removed, except the ones a run
+     * replaces as a matter of course: a settlement generation superseded by a newer one, a rebuilt index.
+     */
+    private static void assertNothingDeleted(Path data, Map<Path, Long> segmentsBefore, Set<Path> filesBefore)
+            throws IOException {
+        Map<Path, Long> after = segments(data);
+        for (Map.Entry<Path, Long> e : segmentsBefore.entrySet()) {
+            assertThat(after.get(e.getKey())).as("segment %s after a restart on a full disk", e.getKey())
+                    .isNotNull().isGreaterThanOrEqualTo(e.getValue());
+        }
+        Set<Path> now = queueFiles(data);
+        for (Path p : filesBefore) {
+            String name = p.getFileName().toString();
+            if (name.startsWith("settlements-") && now.stream().anyMatch(q -> q.getParent().equals(p.getParent())
+                    && q.getFileName().toString().startsWith("settlements-"))) {
+                continue;
+            }
+            assertThat(now).as("files of the queue engine after a restart on a full disk").contains(p);
         }
     }
 }

@@ -7,6 +7,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,10 +30,17 @@ import tern.storage.FileChannelFactory;
  *   i32 maxDeliveries, bool hasDeadLetterQueue, [UTF deadLetterQueue], i32 binding count, UTF binding...
  * i32 crc32c of all bytes before it
  * </pre>
+ *
+ * <p><b>Generation markers.</b> When the catalog cannot be rewritten at open (disk full), the engine records its
+ * new generation as the name of an empty file {@code generation-<n>} instead: creating an empty file needs an inode
+ * and a directory entry but no data block, so it usually succeeds on a full disk. The generation in force is the
+ * greatest of the catalog's and the markers'; markers are removed once a catalog holding a generation at least as
+ * high has been written.
  */
 final class Catalog {
     static final int MAGIC = 0x54514331;
     static final String FILE = "catalog";
+    static final String MARKER_PREFIX = "generation-";
 
     /** One durable queue's definition. */
     record Entry(String name, QueueOptions options, List<String> bindings) {
@@ -133,6 +141,52 @@ final class Catalog {
         Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel d = files.open(dir, StandardOpenOption.READ)) {
             d.force(true);
+        }
+    }
+
+    /** The greatest generation named by a marker file in dir, 0 when there is none. */
+    static long newestMarker(Path dir) throws IOException {
+        long newest = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, MARKER_PREFIX + "*")) {
+            for (Path p : ds) {
+                long g = markerGeneration(p);
+                newest = Math.max(newest, g);
+            }
+        }
+        return newest;
+    }
+
+    /**
+     * Records generation as an empty marker file and fsyncs the directory: durable without a data block. Throws
+     * when the file cannot be created (no inode or directory space either) or the directory cannot be synced.
+     */
+    static void writeMarker(Path dir, FileChannelFactory files, long generation) throws IOException {
+        Path p = dir.resolve(MARKER_PREFIX + generation);
+        files.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close(); // empty: the name is the record
+        try (FileChannel d = files.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /** Removes the markers at or below generation (a written catalog holds it); best effort. */
+    static void deleteMarkers(Path dir, long upTo) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, MARKER_PREFIX + "*")) {
+            for (Path p : ds) {
+                long g = markerGeneration(p);
+                if (g > 0 && g <= upTo) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // a leftover marker names a generation the catalog already exceeds: harmless
+        }
+    }
+
+    private static long markerGeneration(Path p) {
+        try {
+            return Long.parseLong(p.getFileName().toString().substring(MARKER_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 }

@@ -38,6 +38,8 @@ public final class QueueEngine implements AutoCloseable {
     static final int TOKEN_GENERATION_SHIFT = 44;
     /** A dead letter refused by its dead-letter queue (full, disk full) is retried after this long. */
     static final long TRANSFER_RETRY_MILLIS = 1000;
+    /** A catalog write deferred by a full disk (or another I/O error) is retried this often. */
+    static final long DEFERRED_WRITE_RETRY_MILLIS = QueueState.HOUSEKEEPING_INTERVAL_MILLIS;
 
     private final QueueEngineConfig config;
     private final QueueClock clock;
@@ -50,6 +52,15 @@ public final class QueueEngine implements AutoCloseable {
     private final Path queuesDir;
     private volatile boolean closed;
     private volatile Runnable bindingsListener;
+    /**
+     * Whether this run's generation is on disk (in the catalog or a marker file). Until it is, no delivery token is
+     * issued: see {@link #persistGeneration}.
+     */
+    private volatile boolean generationDurable;
+    /** Guarded by admin: the catalog in memory is newer than the file (a write failed); retried on the scheduler. */
+    private boolean catalogDeferred;
+    /** Guarded by admin: the pending retry of a deferred catalog write, or null. */
+    private QueueScheduler.Cancellable catalogRetry;
 
     private QueueEngine(QueueEngineConfig config, QueueClock clock, QueueScheduler scheduler, Catalog catalog) {
         this.config = config;
@@ -63,25 +74,136 @@ public final class QueueEngine implements AutoCloseable {
     /**
      * Opens the engine on its directory (creating it), recovering every durable queue: unsettled messages come
      * back ready (delivery counts as last recorded), settled ones do not.
+     *
+     * <p>Opening needs no free space: it only reads the catalog, settlement logs and message logs. The writes it
+     * would like to make (the catalog with the new generation, each queue's recovery checkpoint) are deferred when
+     * they fail with an I/O error such as ENOSPC, logged as a WARNING, and retried until they succeed; meanwhile a
+     * queue whose checkpoint is deferred refuses publishes with DISK_FULL (docs/queues.md, "Failures").
      */
     public static QueueEngine open(QueueEngineConfig config, QueueClock clock, QueueScheduler scheduler) {
         try {
             Files.createDirectories(config.directory().resolve("queues"));
             Catalog catalog = Catalog.read(config.directory());
-            catalog.generation++;
+            boolean catalogFound = Files.exists(config.directory().resolve(Catalog.FILE));
+            catalog.generation = Math.max(catalog.generation, Catalog.newestMarker(config.directory())) + 1;
             if (catalog.generation >= 1L << (63 - TOKEN_GENERATION_SHIFT)) {
                 throw new IllegalStateException("engine generation " + catalog.generation + " exhausted");
             }
-            catalog.write(config.directory(), config.logConfig().channelFactory());
             QueueEngine engine = new QueueEngine(config, clock, scheduler, catalog);
-            engine.recoverAll();
+            synchronized (engine.admin) {
+                engine.persistGeneration();
+            }
+            engine.recoverAll(catalogFound);
+            synchronized (engine.admin) {
+                engine.scheduleCatalogRetry();
+            }
             return engine;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open queue engine in " + config.directory(), e);
         }
     }
 
-    private void recoverAll() throws IOException {
+    /**
+     * Makes this run's generation durable before any delivery token of it is issued. Under admin.
+     *
+     * <p>Why: tokens are {@code generation << 44 | sequence} and {@link #wasIssued} fences tokens of earlier runs
+     * (STALE_DELIVERY). If a run issued tokens from a generation that never reached the disk, the next run would
+     * read the old generation, bump it to the same number and issue the same token values again; a client acking a
+     * delivery of the first run (the client library sends such acks on its new connection) would then settle a
+     * different message of the second run, which was never processed: a lost message. Keeping the bumped
+     * generation in memory is not enough, since a clean shutdown on a still-full disk cannot write it either.
+     *
+     * <p>So: the catalog rewrite comes first. When it fails (disk full), the generation is recorded as an empty
+     * marker file {@code generation-<n>} (an inode and a directory entry, no data block, so it normally succeeds on
+     * a full disk), which the next open takes into account. Only when even that fails is the generation not
+     * durable: then no queue delivers (no token is issued) until a retry writes the catalog or the marker; at
+     * worst consumers wait for space, and no token is ever issued twice.
+     */
+    private void persistGeneration() {
+        Path dir = config.directory();
+        try {
+            catalog.write(dir, config.logConfig().channelFactory());
+            generationDurable = true;
+            Catalog.deleteMarkers(dir, catalog.generation);
+            return;
+        } catch (IOException e) {
+            catalogDeferred = true;
+            try {
+                Catalog.writeMarker(dir, config.logConfig().channelFactory(), catalog.generation);
+                generationDurable = true;
+                LOG.log(System.Logger.Level.WARNING, "queue engine in " + dir + ": catalog rewrite for generation "
+                        + catalog.generation + " deferred (" + e + "); the generation is recorded in the marker file "
+                        + Catalog.MARKER_PREFIX + catalog.generation + " and the catalog is retried every "
+                        + DEFERRED_WRITE_RETRY_MILLIS + " ms");
+            } catch (IOException m) {
+                LOG.log(System.Logger.Level.WARNING, "queue engine in " + dir + ": catalog rewrite for generation "
+                        + catalog.generation + " deferred (" + e + ") and the generation could not be recorded in a"
+                        + " marker file either (" + m + "): no queue delivers until it is written (retried every "
+                        + DEFERRED_WRITE_RETRY_MILLIS + " ms), so that no delivery token is ever issued twice");
+            }
+        }
+    }
+
+    /** Under admin: schedules the next retry of a deferred catalog write, unless one is pending. */
+    private void scheduleCatalogRetry() {
+        if (catalogDeferred && catalogRetry == null && !closed) {
+            catalogRetry = scheduler.schedule(DEFERRED_WRITE_RETRY_MILLIS, this::retryCatalog);
+        }
+    }
+
+    private void retryCatalog() {
+        synchronized (admin) {
+            catalogRetry = null;
+            if (closed || !catalogDeferred) {
+                return;
+            }
+            try {
+                writeCatalog();
+            } catch (IOException e) {
+                if (!generationDurable) {
+                    try {
+                        Catalog.writeMarker(config.directory(), config.logConfig().channelFactory(),
+                                catalog.generation);
+                        markGenerationDurable();
+                    } catch (IOException ignored) {
+                        // still nothing: retried below
+                    }
+                }
+                LOG.log(System.Logger.Level.DEBUG, "queue engine: deferred catalog write failed again: " + e);
+                scheduleCatalogRetry();
+            }
+        }
+    }
+
+    /** Under admin: the generation reached the disk; queues held back for it may deliver now. */
+    private void markGenerationDurable() {
+        if (generationDurable) {
+            return;
+        }
+        generationDurable = true;
+        LOG.log(System.Logger.Level.INFO, "queue engine: generation " + catalog.generation
+                + " is durable; queues deliver again");
+        scheduler.schedule(0, () -> {
+            for (QueueState q : queues.values()) {
+                List<QueuedMessage> out;
+                synchronized (q) {
+                    if (q.closed) {
+                        continue;
+                    }
+                    q.dispatch();
+                    out = q.takeOutbox();
+                }
+                transfer(q, out);
+            }
+        });
+    }
+
+    /** Whether delivery tokens may be issued: this run's generation is durable. */
+    boolean tokensIssuable() {
+        return generationDurable;
+    }
+
+    private void recoverAll(boolean catalogFound) throws IOException {
         for (Catalog.Entry e : catalog.entries) {
             QueueState q = openDurable(e.name(), e.options(), true);
             for (String b : e.bindings()) {
@@ -89,13 +211,25 @@ public final class QueueEngine implements AutoCloseable {
             }
             queues.put(e.name(), q);
         }
-        // Stray directories (a crash between deleting a queue from the catalog and removing its files).
+        // Stray directories (a crash between deleting a queue from the catalog and removing its files). Only a
+        // catalog that was read says a directory is stray: a catalog that cannot be read fails the open above,
+        // and without a catalog file nothing is known, so nothing is deleted.
+        List<String> strays = new ArrayList<>();
         try (Stream<Path> dirs = Files.list(queuesDir)) {
             for (Path d : dirs.toList()) {
                 if (!queues.containsKey(d.getFileName().toString())) {
-                    deleteTree(d);
+                    if (catalogFound) {
+                        deleteTree(d);
+                    } else {
+                        strays.add(d.getFileName().toString());
+                    }
                 }
             }
+        }
+        if (!strays.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "queue engine in " + config.directory() + ": no catalog file, but"
+                    + " queue directories " + strays + " exist; left in place, not recovered (restore the catalog"
+                    + " to recover them)");
         }
         for (QueueState q : queues.values()) {
             synchronized (q) {
@@ -125,7 +259,7 @@ public final class QueueEngine implements AutoCloseable {
         QueueState q = new QueueState(this, name, options, log, settlements);
         synchronized (q) {
             try {
-                q.recover(r);
+                q.recover(r, recover);
             } catch (IOException | RuntimeException e) {
                 settlements.close();
                 log.close();
@@ -216,6 +350,16 @@ public final class QueueEngine implements AutoCloseable {
         if (q.durable()) {
             try {
                 writeCatalog();
+            } catch (IOException e) {
+                // The catalog file still names it: the write is retried, and its files stay until the catalog no
+                // longer names it (they are removed as strays at the next open).
+                LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': deletion not yet in the catalog ("
+                        + e + "), retried every " + DEFERRED_WRITE_RETRY_MILLIS + " ms; its files stay meanwhile");
+                catalogDeferred = true;
+                scheduleCatalogRetry();
+                return;
+            }
+            try {
                 deleteTree(queuesDir.resolve(q.name));
             } catch (IOException e) {
                 // The catalog no longer names it; stray files are removed at the next open.
@@ -610,7 +754,7 @@ public final class QueueEngine implements AutoCloseable {
     void onTimer(QueueState q) {
         List<QueuedMessage> out;
         boolean expire;
-        QueueState.Deferred slow;
+        QueueState.SlowWork slow;
         synchronized (q) {
             if (q.closed) {
                 return;
@@ -618,11 +762,11 @@ public final class QueueEngine implements AutoCloseable {
             q.onTimer();
             out = q.takeOutbox();
             expire = q.expiredQueue;
-            slow = q.takeDeferred();
+            slow = q.takeSlowWork();
         }
         transfer(q, out);
         if (slow != null) {
-            q.runDeferred(slow);
+            q.runSlowWork(slow);
         }
         if (expire) {
             synchronized (admin) {
@@ -657,6 +801,22 @@ public final class QueueEngine implements AutoCloseable {
                 + e);
     }
 
+    void reportCheckpointDeferred(QueueState q, IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': recovery checkpoint deferred (" + e + "); its"
+                + " recovered messages are served, publishes to it are refused with DISK_FULL until the checkpoint"
+                + " is written (retried every " + QueueState.HOUSEKEEPING_INTERVAL_MILLIS + " ms)");
+    }
+
+    void reportCheckpointRetry(QueueState q, Exception e, boolean written) {
+        if (written) {
+            LOG.log(System.Logger.Level.INFO, "queue '" + q.name + "': deferred recovery checkpoint written;"
+                    + " publishes accepted again");
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, "queue '" + q.name + "': deferred recovery checkpoint failed again: "
+                    + e);
+        }
+    }
+
     /** Closes every queue cleanly (checkpointing settlements so acked messages stay acked) and the engine. */
     @Override
     public void close() {
@@ -665,6 +825,10 @@ public final class QueueEngine implements AutoCloseable {
                 return;
             }
             closed = true;
+            if (catalogRetry != null) {
+                catalogRetry.cancel();
+                catalogRetry = null;
+            }
             QueueException reason = new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine closed");
             for (QueueState q : queues.values()) {
                 synchronized (q) {
@@ -682,6 +846,10 @@ public final class QueueEngine implements AutoCloseable {
     void crashForTest() {
         synchronized (admin) {
             closed = true;
+            if (catalogRetry != null) {
+                catalogRetry.cancel();
+                catalogRetry = null;
+            }
             QueueException reason = new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine crashed");
             for (QueueState q : queues.values()) {
                 synchronized (q) {
@@ -719,6 +887,14 @@ public final class QueueEngine implements AutoCloseable {
         }
         catalog.entries.sort(Comparator.comparing(Catalog.Entry::name));
         catalog.write(config.directory(), config.logConfig().channelFactory());
+        // Whatever was deferred is in this write: the generation too.
+        if (catalogDeferred) {
+            catalogDeferred = false;
+            LOG.log(System.Logger.Level.INFO, "queue engine: deferred catalog write done (generation "
+                    + catalog.generation + ")");
+        }
+        markGenerationDurable();
+        Catalog.deleteMarkers(config.directory(), catalog.generation);
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -53,12 +53,17 @@ final class QueueState {
     private long deletedBefore;
     long lastUsedMillis;
     volatile String failure;
+    /**
+     * Why the recovery checkpoint could not be written at open (disk full), or null. While set, housekeeping
+     * retries it and publishes are refused with DISK_FULL (see {@link #recover}).
+     */
+    private String deferredCheckpoint;
     boolean closed;
     boolean expiredQueue;
     private boolean dispatching;
     private boolean dispatchAgain;
 
-    private Deferred deferred;
+    private SlowWork slow;
     private QueueScheduler.Cancellable timer;
     private long timerAtMillis = Long.MAX_VALUE;
 
@@ -86,8 +91,12 @@ final class QueueState {
 
     // ---------------------------------------------------------------- recovery
 
-    /** Rebuilds the queue from its logs (durable only), then checkpoints so the settlement log matches the log. */
-    void recover(SettlementLog.Recovered r) throws IOException {
+    /**
+     * Rebuilds the queue from its logs (durable only), then checkpoints so the settlement log matches the log.
+     * When that checkpoint fails and {@code mayDefer} (an existing queue at engine open), the recovered state is
+     * kept and the checkpoint is retried by housekeeping; until it is written the queue appends nothing.
+     */
+    void recover(SettlementLog.Recovered r, boolean mayDefer) throws IOException {
         long end = log.endOffset();
         long from = Math.max(r.lowWatermark, log.startOffset());
         for (long o = from; o < end; o++) {
@@ -111,8 +120,19 @@ final class QueueState {
         }
         lowWatermark = live.isEmpty() ? end : live.peekFirst().offset;
         // A checkpoint now also drops settlement records for offsets a crash cut from the log's tail, before
-        // appends reuse those offsets.
-        checkpoint();
+        // appends reuse those offsets. If it cannot be written (disk full), appending would be unsafe: a new message
+        // at such an offset would inherit an old SETTLED record at the next recovery, a confirmed message lost. So
+        // the queue serves what it recovered (acks stay buffered: the settlement log has no current file until a
+        // checkpoint) and refuses publishes with DISK_FULL until housekeeping has written the checkpoint.
+        try {
+            checkpoint();
+        } catch (IOException e) {
+            if (!mayDefer) {
+                throw e;
+            }
+            deferredCheckpoint = e.toString();
+            engine.reportCheckpointDeferred(this, e);
+        }
     }
 
     /** Arms the first timer (queue expiry) of a new or recovered queue. */
@@ -267,6 +287,11 @@ final class QueueState {
         if (f != null) {
             throw new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + f);
         }
+        if (deferredCheckpoint != null) {
+            throw new QueueException(ErrorCode.DISK_FULL, "queue '" + name + "': disk full, publish refused: its"
+                    + " recovery checkpoint is not written yet (" + deferredCheckpoint + "); retried every "
+                    + HOUSEKEEPING_INTERVAL_MILLIS + " ms");
+        }
     }
 
     private boolean dropOldestReady() {
@@ -372,6 +397,10 @@ final class QueueState {
     }
 
     private void dispatchOnce() {
+        if (!engine.tokensIssuable()) {
+            // The engine's generation is not durable yet: issuing tokens now could repeat them after a restart.
+            return;
+        }
         long now = engine.now();
         while (!redeliver.isEmpty() || !ready.isEmpty()) {
             ConsumerState c = nextConsumerWithCredit();
@@ -739,23 +768,23 @@ final class QueueState {
             at = Math.min(at, lastUsedMillis + options.expiryMillis());
         }
         if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore
-                || settlements.unsynced() != null)) {
+                || settlements.unsynced() != null || deferredCheckpoint != null)) {
             at = Math.min(at, now + HOUSEKEEPING_INTERVAL_MILLIS);
         }
         return at;
     }
 
     /**
-     * The slow half of a housekeeping run, done by {@link #runDeferred} after the queue's lock is released so that
+     * The slow half of a housekeeping run, done by {@link #runSlowWork} after the queue's lock is released so that
      * publishes and acks never wait for it: unlinking settled segments (each followed by a directory fsync) and the
      * fsyncs of a sealed checkpoint.
      */
-    record Deferred(long deleteBefore, long previousDeletedBefore, SettlementLog.Checkpoint checkpoint) {
+    record SlowWork(long deleteBefore, long previousDeletedBefore, SettlementLog.Checkpoint checkpoint) {
     }
 
     /**
      * Writes buffered settlement records and, when due, seals a checkpoint; leaves segment deletion and the
-     * checkpoint's fsyncs to {@link #runDeferred} (see {@link #takeDeferred}).
+     * checkpoint's fsyncs to {@link #runSlowWork} (see {@link #takeSlowWork}).
      */
     void housekeeping() {
         if (log == null) {
@@ -771,27 +800,37 @@ final class QueueState {
                 deletedBefore = lowWatermark;
             }
             cp = settlements.unsynced(); // a sync that failed last time is retried
-            if (cp == null && settlements.checkpointDue(live.size())) {
+            if (cp == null && deferredCheckpoint == null && settlements.checkpointDue(live.size())) {
                 cp = sealCheckpoint();
             }
         } catch (IOException | StorageException e) {
             // Retried at the next housekeeping; acks stay buffered meanwhile (docs/queues.md, "Failures").
             engine.reportHousekeepingFailure(this, e);
         }
+        if (deferredCheckpoint != null) {
+            // Rare (a start on a full disk): written whole, fsyncs included, under the lock.
+            try {
+                checkpoint();
+                deferredCheckpoint = null;
+                engine.reportCheckpointRetry(this, null, true);
+            } catch (IOException e) {
+                engine.reportCheckpointRetry(this, e, false);
+            }
+        }
         if (deleteBefore >= 0 || cp != null) {
-            deferred = new Deferred(deleteBefore, previous, cp);
+            slow = new SlowWork(deleteBefore, previous, cp);
         }
     }
 
-    /** The work the last {@link #housekeeping} left for {@link #runDeferred}, or null; taken under the lock. */
-    Deferred takeDeferred() {
-        Deferred d = deferred;
-        deferred = null;
-        return d;
+    /** The work the last {@link #housekeeping} left for {@link #runSlowWork}, or null; taken under the lock. */
+    SlowWork takeSlowWork() {
+        SlowWork w = slow;
+        slow = null;
+        return w;
     }
 
     /** Runs deferred housekeeping WITHOUT the queue's lock, then takes it to record the outcome. */
-    void runDeferred(Deferred d) {
+    void runSlowWork(SlowWork d) {
         Exception deleteFailure = null;
         if (d.deleteBefore() >= 0) {
             try {
@@ -898,9 +937,12 @@ final class QueueState {
     }
 
     QueueInfo info() {
+        String why = failure != null ? failure : deferredCheckpoint == null ? null
+                : "recovery checkpoint not written yet (" + deferredCheckpoint + "): publishes refused with DISK_FULL"
+                        + " until it is (retried every " + HOUSEKEEPING_INTERVAL_MILLIS + " ms)";
         return new QueueInfo(name, options, bindings.stream().map(SubjectPattern::pattern).toList(), depth,
                 depthBytes, unacked.size(), consumers.size(), published, delivered, redelivered, acked,
-                deadLettered, expired, dropped, failure, engine.now());
+                deadLettered, expired, dropped, why, engine.now());
     }
 
     long lowWatermark() {

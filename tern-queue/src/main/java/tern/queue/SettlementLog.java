@@ -169,6 +169,10 @@ final class SettlementLog implements AutoCloseable {
                 flush();
             } catch (IOException e) {
                 // Disk full or I/O error: keep the records and retry at the next flush (docs/queues.md).
+            }
+            if (buffer.remaining() < RECORD_BYTES) {
+                // Not written: the write failed, or there is no current file yet (the recovery checkpoint was
+                // deferred). Keep every record; the next successful flush or checkpoint takes them.
                 ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN);
                 buffer.flip();
                 bigger.put(buffer);

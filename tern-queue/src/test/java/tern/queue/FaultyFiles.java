@@ -7,38 +7,53 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 import tern.storage.FileChannelFactory;
 
 /**
  * Opens real files; writes to message-log segments ({@code messages/*.log}) can be made to fail as the kernel
- * does on a full disk, and their fsync to fail.
+ * does on a full disk, and their fsync to fail. {@link #everyWriteFails} makes every write to any file (catalog,
+ * settlement logs, indexes, segments) fail the same way, as on a completely full disk, where empty files can still
+ * be created; {@link #noNewFiles} makes creating a file fail too (no inode or directory space left).
  */
 final class FaultyFiles implements FileChannelFactory {
     volatile boolean diskFull;
+    volatile boolean everyWriteFails;
+    volatile boolean noNewFiles;
     volatile boolean failForce;
     final AtomicInteger messageForces = new AtomicInteger();
 
     @Override
     public FileChannel open(Path path, OpenOption... options) throws IOException {
+        boolean creates = false;
+        for (OpenOption o : options) {
+            creates |= o == StandardOpenOption.CREATE || o == StandardOpenOption.CREATE_NEW;
+        }
+        if (noNewFiles && creates && !Files.exists(path)) {
+            throw new IOException("No space left on device (injected: cannot create " + path + ")");
+        }
         FileChannel real = FileChannel.open(path, options);
         boolean segment = path.getParent() != null && path.getParent().getFileName() != null
                 && path.getParent().getFileName().toString().equals("messages")
                 && path.getFileName().toString().endsWith(".log");
-        return segment ? new Faulty(real) : real;
+        return new Faulty(real, segment);
     }
 
     private final class Faulty extends FileChannel {
         private final FileChannel d;
+        private final boolean segment;
 
-        Faulty(FileChannel d) {
+        Faulty(FileChannel d, boolean segment) {
             this.d = d;
+            this.segment = segment;
         }
 
         private void checkSpace() throws IOException {
-            if (diskFull) {
+            if (everyWriteFails || segment && diskFull) {
                 throw new IOException("No space left on device (injected)");
             }
         }
@@ -89,6 +104,10 @@ final class FaultyFiles implements FileChannelFactory {
 
         @Override
         public void force(boolean metaData) throws IOException {
+            if (!segment) {
+                d.force(metaData);
+                return;
+            }
             messageForces.incrementAndGet();
             if (failForce) {
                 throw new IOException("Input/output error (injected fsync failure)");

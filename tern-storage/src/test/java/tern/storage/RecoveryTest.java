@@ -202,6 +202,47 @@ class RecoveryTest {
         assertThat(TestSupport.snapshot(dir)).containsExactlyInAnyOrderEntriesOf(before);
     }
 
+    /**
+     * On a full disk a missing index cannot be rewritten: the log still opens (the index is a cache, rebuilt in
+     * memory), deletes and shortens nothing, and the next open with space writes the index.
+     */
+    @Test
+    @Timeout(60)
+    void aFullDiskDoesNotStopRecoveryFromOpeningTheLog() throws IOException {
+        Path dir = pristine();
+        Path firstIndex = dir.resolve("00000000000000000000.index");
+        Files.delete(firstIndex);
+        Map<String, byte[]> before = TestSupport.snapshot(dir);
+        FileChannelFactory full = (path, options) -> {
+            FileChannel real = FileChannel.open(path, options);
+            return new DelegatingFileChannel(real) {
+                @Override
+                public int write(ByteBuffer src, long position) throws IOException {
+                    throw new IOException("No space left on device (injected)");
+                }
+
+                @Override
+                public int write(ByteBuffer src) throws IOException {
+                    throw new IOException("No space left on device (injected)");
+                }
+            };
+        };
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS).withChannelFactory(full))) {
+            assertThat(log.recoveryReport().truncated()).isFalse();
+            assertContent(log, 0, 700, MAX);
+        }
+        assertThat(firstIndex).doesNotExist();
+        Map<String, byte[]> after = TestSupport.snapshot(dir);
+        for (Map.Entry<String, byte[]> e : before.entrySet()) {
+            assertThat(after.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS))) {
+            assertThat(log.recoveryReport().indexesRebuilt()).isEqualTo(1);
+            assertContent(log, 0, 700, MAX);
+        }
+        assertThat(firstIndex).exists();
+    }
+
     /** An index that lies (valid header, wrong entries) costs a scan, never a wrong answer. */
     @Test
     @Timeout(60)

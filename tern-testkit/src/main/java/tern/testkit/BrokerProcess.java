@@ -52,7 +52,17 @@ public final class BrokerProcess implements AutoCloseable {
         pump.setDaemon(true);
         pump.start();
         try {
-            Integer bound = ports.poll(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Integer bound = null;
+            while (bound == null && System.nanoTime() < deadline) {
+                bound = ports.poll(100, TimeUnit.MILLISECONDS);
+                if (bound == null && !p.isAlive()) {
+                    // it will never report one: say why now rather than after the whole wait
+                    pump.join(2_000);
+                    throw new IOException("child broker exited with status " + p.exitValue() + " before reporting"
+                            + " its port; see " + logFile + ":\n" + tail(logFile));
+                }
+            }
             if (bound == null) {
                 p.destroyForcibly();
                 throw new IOException("child broker did not report its port within 30 s; see " + logFile + ":\n"
