@@ -7,7 +7,9 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -287,13 +289,23 @@ final class Segment {
         closeQuietly(ch);
     }
 
-    /** Retention: unlink the files; concurrent readers of this segment get OFFSET_OUT_OF_RANGE. */
+    /**
+     * Retention: takes the segment out of the log by renaming its file (recovery no longer sees it; the caller
+     * fsyncs the directory) and deletes its index; the {@link Reclaimer} frees the space in the background.
+     * Concurrent readers of this segment get OFFSET_OUT_OF_RANGE.
+     */
     void delete() throws IOException {
         synchronized (lock) {
             deleted = true;
         }
         close();
-        Files.deleteIfExists(logPath);
+        Path retired = logPath.resolveSibling(logPath.getFileName() + Reclaimer.SUFFIX);
+        try {
+            Files.move(logPath, retired, StandardCopyOption.ATOMIC_MOVE);
+            Reclaimer.reclaim(retired);
+        } catch (NoSuchFileException e) {
+            // already gone
+        }
         Files.deleteIfExists(indexPath);
     }
 

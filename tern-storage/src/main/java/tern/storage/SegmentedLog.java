@@ -197,6 +197,7 @@ public final class SegmentedLog implements AutoCloseable {
                 throw new StorageException(StorageException.Reason.IO_ERROR, "log directory " + dir
                         + " is already open");
             }
+            Reclaimer.reclaimLeftovers(dir);
             Recovery.Plan plan = Recovery.plan(dir, config);
             Recovery.execute(plan, config);
             return new SegmentedLog(dir, config, plan, lockChannel, dirLock, start);
@@ -831,7 +832,10 @@ public final class SegmentedLog implements AutoCloseable {
         }
     }
 
-    /** Removes the first n segments from the log and unlinks them oldest first, fsyncing the directory each time. */
+    /**
+     * Removes the first n segments from the log and renames their files out of it oldest first, fsyncing the
+     * directory each time; the {@link Reclaimer} unlinks them in the background.
+     */
     private int deleteLeading(int n) {
         if (n == 0) {
             return 0;
@@ -853,7 +857,7 @@ public final class SegmentedLog implements AutoCloseable {
                         + " (it is no longer part of the log; recovery may bring it back as old history)", e);
             }
             if (fsyncs) {
-                // One unlink at a time reaches the disk, oldest first, so a power cut can never leave a gap.
+                // One rename at a time reaches the disk, oldest first, so a power cut can never leave a gap.
                 try {
                     syncDirectory();
                 } catch (IOException e) {

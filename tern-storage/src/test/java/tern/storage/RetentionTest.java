@@ -27,6 +27,34 @@ class RetentionTest {
 
     @Test
     @Timeout(60)
+    void deletedSegmentsAreRenamedOutAtOnceAndUnlinkedInTheBackground() throws Exception {
+        LogConfig config = small(SyncPolicy.ALWAYS);
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            appendUpTo(log, 1000, MAX);
+            long secondBase = TestSupport.frames(TestSupport.segmentFiles(dir).get(1)).get(0)[0];
+            assertThat(log.deleteSegmentsBefore(secondBase)).isEqualTo(1);
+            // Gone from the log's names at once (recovery ignores "*.deleted"), gone from the disk soon after.
+            assertThat(dir.resolve("00000000000000000000.log")).doesNotExist();
+            assertThat(Reclaimer.awaitIdle(10_000)).isTrue();
+            assertThat(dir.resolve("00000000000000000000.log" + Reclaimer.SUFFIX)).doesNotExist();
+        }
+        // A crash between the rename and the unlink leaves a retired file (big, to take several steps): the next
+        // open reclaims it, and recovery never mistakes it for part of the log.
+        Path leftover = dir.resolve("00000000000000000000.log" + Reclaimer.SUFFIX);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(leftover,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), 3 * Reclaimer.STEP_BYTES);
+        }
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            assertThat(log.recoveryReport().truncated()).isFalse();
+            assertThat(log.endOffset()).isEqualTo(1000);
+            assertThat(Reclaimer.awaitIdle(10_000)).isTrue();
+            assertThat(leftover).doesNotExist();
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void deleteSegmentsBeforeRemovesOnlyWholeSegmentsBelowTheOffset() throws Exception {
         LogConfig config = small(SyncPolicy.ALWAYS);
         try (SegmentedLog log = SegmentedLog.open(dir, config)) {
