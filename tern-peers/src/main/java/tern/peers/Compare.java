@@ -164,7 +164,8 @@ public final class Compare {
             notes.put(t.name() + " client", t.clientSettings());
         }
         for (DurableTarget d : durables) {
-            notes.put(d.name() + " (W4)", d.settings() + "; fsync before confirm: " + d.fsyncBeforeConfirm());
+            notes.put(d.name() + " (W4)", d.settings() + "; producer " + new Pacer(opt.rate).describe()
+                    + "; fsync before confirm: " + d.fsyncBeforeConfirm());
         }
     }
 
@@ -230,7 +231,8 @@ public final class Compare {
         Workload w = Workload.W4;
         int msgs = w.messages(opt.w1Messages);
         log(w + " " + w.title + ": " + msgs + " messages, at most " + opt.inFlight + " unconfirmed, "
-                + opt.warmupRuns + " warm-up + " + opt.runs + " runs per target");
+                + new Pacer(opt.rate).describe() + ", " + opt.warmupRuns + " warm-up + " + opt.runs
+                + " runs per target");
         Map<String, List<Object>> byTarget = results.computeIfAbsent(w, k -> new LinkedHashMap<>());
         int total = opt.warmupRuns + opt.runs;
         for (int round = 0; round < total; round++) {
@@ -242,7 +244,7 @@ public final class Compare {
                 }
                 String label = w + " " + d.name() + (warmup ? " warm-up" : " run " + (round - opt.warmupRuns + 1));
                 try {
-                    DurableResult r = d.run(msgs, w.payloadBytes, opt.inFlight, opt.runTimeout);
+                    DurableResult r = d.run(msgs, w.payloadBytes, opt.inFlight, new Pacer(opt.rate), opt.runTimeout);
                     log(label + ": " + describe(r));
                     if (!warmup) {
                         byTarget.computeIfAbsent(d.name(), k2 -> new ArrayList<>()).add(r);
@@ -592,6 +594,8 @@ public final class Compare {
                   --nats-buffer-bytes N     jnats Options.bufferSize (default 262144, same as Tern's client)
                   --rabbit-prefetch N       W4 RabbitMQ and Tern consumer prefetch (default 1000)
                   --in-flight N             W4 unconfirmed messages at most (default 1000)
+                  --rate N                  W4 producer paced at N msgs/s, confirm latency measured from when
+                                            each message was due (default 0: as fast as the window allows)
                   --run-timeout-seconds N   bound on one run (default 120)
                   --work-dir DIR            for broker data and logs (default a new temp dir)
                   --keep-work-dir           keep it afterwards (default: deleted)
@@ -608,6 +612,7 @@ public final class Compare {
         int natsBufferBytes = 256 * 1024;
         int rabbitPrefetch = 1000;
         int inFlight = 1000;
+        int rate;
         Duration runTimeout = Duration.ofSeconds(120);
         Path workDir;
         boolean keepWorkDir;
@@ -669,6 +674,7 @@ public final class Compare {
                     case "--nats-buffer-bytes" -> o.natsBufferBytes = positive(a, v, 4096, 64 << 20);
                     case "--rabbit-prefetch" -> o.rabbitPrefetch = positive(a, v, 1, 65_535);
                     case "--in-flight" -> o.inFlight = positive(a, v, 1, 1_000_000);
+                    case "--rate" -> o.rate = positive(a, v, 0, 100_000_000);
                     case "--run-timeout-seconds" -> o.runTimeout = Duration.ofSeconds(positive(a, v, 1, 3600));
                     case "--work-dir" -> o.workDir = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);

@@ -20,8 +20,10 @@ interface DurableTarget {
     ChildProcess broker();
 
     /**
-     * One run: a producer with at most maxInFlight unconfirmed messages and one consumer acking each
-     * message, on a fresh queue/stream; returns when all are consumed or the timeout passes.
+     * One run: a producer with at most maxInFlight unconfirmed messages, paced by pacer (see {@link Pacer}: its
+     * latency origin is the same for every target), and one consumer acking each message, on a fresh
+     * queue/stream; returns when all are consumed or the timeout passes.
      */
-    DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) throws Exception;
+    DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+            throws Exception;
 }

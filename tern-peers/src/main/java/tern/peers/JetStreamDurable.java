@@ -61,7 +61,8 @@ final class JetStreamDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) throws Exception {
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+            throws Exception {
         int runNo = runs.incrementAndGet();
         String stream = "W4_" + runNo;
         String subject = "w4.run" + runNo;
@@ -92,11 +93,13 @@ final class JetStreamDurable implements DurableTarget {
                     AtomicLong confirmed = new AtomicLong();
                     AtomicLong failed = new AtomicLong();
                     long t0 = System.nanoTime();
+                    pacer.start();
                     for (int i = 0; i < messages; i++) {
+                        long due = pacer.awaitDue(i);
                         if (!inFlight.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                             throw new TimeoutException("jetstream: " + i + " published, window never reopened");
                         }
-                        long sent = System.nanoTime();
+                        long sent = pacer.origin(due);
                         js.publishAsync(subject, payload).whenComplete((ack, err) -> {
                             if (err != null || ack == null || ack.hasError()) {
                                 failed.incrementAndGet();

@@ -65,7 +65,8 @@ final class RabbitDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) throws Exception {
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+            throws Exception {
         String queue = "w4-" + queueType + "-" + runs.incrementAndGet();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection pconn = server.factory().newConnection("w4-producer");
@@ -94,12 +95,14 @@ final class RabbitDurable implements DurableTarget {
                 byte[] payload = new byte[payloadBytes];
                 Arrays.fill(payload, (byte) 'd');
                 long t0 = System.nanoTime();
+                pacer.start();
                 for (int i = 0; i < messages; i++) {
+                    long due = pacer.awaitDue(i);
                     if (!confirms.window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                         throw new TimeoutException(name() + ": " + i + " published, confirm window never reopened");
                     }
                     long seq = pch.getNextPublishSeqNo();
-                    confirms.sentNanos.set((int) seq, System.nanoTime());
+                    confirms.sentNanos.set((int) seq, pacer.origin(due));
                     pch.basicPublish("", queue, MessageProperties.PERSISTENT_BASIC, payload);
                 }
                 Progress.await(confirms::settled, messages, STALL, deadline, name() + " confirms");

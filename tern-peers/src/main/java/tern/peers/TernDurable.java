@@ -3,7 +3,9 @@ package tern.peers;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -56,7 +58,8 @@ final class TernDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Duration timeout) throws Exception {
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+            throws Exception {
         String queue = "w4-tern-" + runs.incrementAndGet();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection producer = connect("w4-producer", maxInFlight);
@@ -76,10 +79,17 @@ final class TernDurable implements DurableTarget {
                 Histogram nanos = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
                 byte[] payload = new byte[payloadBytes];
                 Arrays.fill(payload, (byte) 'd');
+                // The harness's own window, as for the other targets, so latency starts once a slot is taken; the
+                // client's window (maxUnconfirmed, the same size) then never blocks send.
+                Semaphore window = new Semaphore(maxInFlight);
                 long t0 = System.nanoTime();
+                pacer.start();
                 for (int i = 0; i < messages; i++) {
-                    long sent = System.nanoTime();
-                    // send blocks while maxInFlight confirms are outstanding (the client's window)
+                    long due = pacer.awaitDue(i);
+                    if (!window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        throw new TimeoutException(name() + ": " + i + " published, confirm window never reopened");
+                    }
+                    long sent = pacer.origin(due);
                     CompletableFuture<Confirm> f = producer.send(queue, payload);
                     f.whenComplete((c, e) -> {
                         if (e == null) {
@@ -88,6 +98,7 @@ final class TernDurable implements DurableTarget {
                         } else {
                             nacked.incrementAndGet();
                         }
+                        window.release();
                     });
                 }
                 Progress.await(() -> confirmed.get() + nacked.get(), messages, STALL, deadline, name() + " confirms");

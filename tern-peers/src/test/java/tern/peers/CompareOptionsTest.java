@@ -22,6 +22,34 @@ class CompareOptionsTest {
         assertThat(Workload.W3.messages(o.w1Messages)).isEqualTo(100_000);
         assertThat(Workload.W4.messages(o.w1Messages)).isEqualTo(200_000);
         assertThat(o.inFlight).isEqualTo(1000);
+        assertThat(o.rate).isZero();
+    }
+
+    @Test
+    @Timeout(5)
+    void rateIsParsedAndBounded() {
+        assertThat(Compare.Options.parse(new String[] {"--rate", "150,000"}).rate).isEqualTo(150_000);
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--rate", "-1"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--rate");
+    }
+
+    @Test
+    @Timeout(5)
+    void aPacerReleasesMessageIAtItsDueTimeAndMeasuresFromIt() {
+        Pacer unpaced = new Pacer(0);
+        unpaced.start();
+        assertThat(unpaced.awaitDue(1_000_000)).isZero();
+        long before = System.nanoTime();
+        assertThat(unpaced.origin(0)).isGreaterThanOrEqualTo(before);
+
+        Pacer p = new Pacer(1000); // one message per millisecond
+        p.start();
+        long first = p.awaitDue(0);
+        long fiftieth = p.awaitDue(50);
+        assertThat(fiftieth - first).isEqualTo(50_000_000L);
+        assertThat(System.nanoTime()).isGreaterThanOrEqualTo(fiftieth);
+        assertThat(p.origin(fiftieth)).isEqualTo(fiftieth);
+        assertThatThrownBy(() -> new Pacer(-1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
