@@ -319,10 +319,8 @@ final class QueueCommand implements Runnable {
         }
     }
 
-    @Command(name = "bind", mixinStandardHelpOptions = true,
-            description = {"Bind a subject pattern to an existing queue: every later publish matching it is also sent"
-                    + " into the queue.", "Succeeds (and says so) when the queue already has this binding."})
-    static final class Bind implements Callable<Integer> {
+    /** Bind and unbind: one queue, one subject pattern, one change that may already be in place. */
+    abstract static class BindingCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
         @Mixin
@@ -331,44 +329,79 @@ final class QueueCommand implements Runnable {
         VerboseOption verbose;
         @Parameters(index = "0", paramLabel = "QUEUE")
         String queue;
-        @Parameters(index = "1", paramLabel = "SUBJECT", description = "Subject pattern (*: one token, >: the rest).")
+        @Parameters(index = "1", paramLabel = "SUBJECT", description = "Subject pattern (*: one token, >: the rest);"
+                + " unbind matches it exactly as it was bound.")
         String subject;
+
+        /** Makes the change; false when there was nothing to change. */
+        abstract boolean change(Connection c);
+
+        /** What is being done, for an error message, e.g. "bind q to s". */
+        abstract String action();
+
+        /** The outcome line when something changed. */
+        abstract String changed();
+
+        /** The outcome line when nothing had to change. */
+        abstract String unchanged();
 
         @Override
         public Integer call() {
             try (Connection c = client.connect("tern-queue", false)) {
-                boolean added = attempt("bind " + queue + " to " + subject, () -> c.bindQueue(queue, subject));
-                spec.commandLine().getOut().println(added ? "bound queue " + queue + " to " + subject
-                        : "queue " + queue + " was already bound to " + subject);
+                boolean done = attempt(action(), () -> change(c));
+                spec.commandLine().getOut().println(done ? changed() : unchanged());
             }
             return TernCli.EXIT_OK;
+        }
+    }
+
+    @Command(name = "bind", mixinStandardHelpOptions = true,
+            description = {"Bind a subject pattern to an existing queue: every later publish matching it is also sent"
+                    + " into the queue.", "Succeeds (and says so) when the queue already has this binding."})
+    static final class Bind extends BindingCommand {
+        @Override
+        boolean change(Connection c) {
+            return c.bindQueue(queue, subject);
+        }
+
+        @Override
+        String action() {
+            return "bind " + queue + " to " + subject;
+        }
+
+        @Override
+        String changed() {
+            return "bound queue " + queue + " to " + subject;
+        }
+
+        @Override
+        String unchanged() {
+            return "queue " + queue + " was already bound to " + subject;
         }
     }
 
     @Command(name = "unbind", mixinStandardHelpOptions = true,
             description = {"Remove a queue's binding whose pattern is exactly SUBJECT; messages already in the queue"
                     + " stay.", "Succeeds (and says so) when the queue has no such binding."})
-    static final class Unbind implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ClientOptions client;
-        @Mixin
-        VerboseOption verbose;
-        @Parameters(index = "0", paramLabel = "QUEUE")
-        String queue;
-        @Parameters(index = "1", paramLabel = "SUBJECT", description = "The bound pattern, as it was bound.")
-        String subject;
+    static final class Unbind extends BindingCommand {
+        @Override
+        boolean change(Connection c) {
+            return c.unbindQueue(queue, subject);
+        }
 
         @Override
-        public Integer call() {
-            try (Connection c = client.connect("tern-queue", false)) {
-                boolean removed = attempt("unbind " + queue + " from " + subject,
-                        () -> c.unbindQueue(queue, subject));
-                spec.commandLine().getOut().println(removed ? "unbound queue " + queue + " from " + subject
-                        : "queue " + queue + " was not bound to " + subject);
-            }
-            return TernCli.EXIT_OK;
+        String action() {
+            return "unbind " + queue + " from " + subject;
+        }
+
+        @Override
+        String changed() {
+            return "unbound queue " + queue + " from " + subject;
+        }
+
+        @Override
+        String unchanged() {
+            return "queue " + queue + " was not bound to " + subject;
         }
     }
 }

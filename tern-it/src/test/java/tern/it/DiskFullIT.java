@@ -113,19 +113,7 @@ class DiskFullIT {
                 // free space: publishes must be accepted again within 2 s
                 Files.delete(filler);
                 long freedAt = System.nanoTime();
-                while (true) {
-                    long id = nextId[0]++;
-                    try {
-                        c.sendAndWait(QUEUE, CheckedPayload.of(seed, id, BODY, BODY), WAIT);
-                        confirmed.add(id);
-                        break;
-                    } catch (ServerException e) {
-                        assertThat(e.code()).isEqualTo(ErrorCode.DISK_FULL);
-                        assertThat(System.nanoTime() - freedAt).as("publishes resume within %s of freeing space",
-                                RESUME_WITHIN).isLessThan(RESUME_WITHIN.toNanos());
-                        LockSupport.parkNanos(50_000_000);
-                    }
-                }
+                awaitPublishesResume(c, seed, nextId, confirmed, freedAt, "");
                 System.out.println("DiskFullIT: publishes resumed " + (System.nanoTime() - freedAt) / 1_000_000
                         + " ms after freeing space");
 
@@ -191,19 +179,7 @@ class DiskFullIT {
                 Files.delete(filler);
                 Files.delete(topUp);
                 long freedAt = System.nanoTime();
-                while (true) {
-                    long id = nextId[0]++;
-                    try {
-                        c.sendAndWait(QUEUE, CheckedPayload.of(seed, id, BODY, BODY), WAIT);
-                        confirmed.add(id);
-                        break;
-                    } catch (ServerException e) {
-                        assertThat(e.code()).isEqualTo(ErrorCode.DISK_FULL);
-                        assertThat(System.nanoTime() - freedAt).as("publishes resume within %s of freeing space"
-                                + " after a start on a full disk", RESUME_WITHIN).isLessThan(RESUME_WITHIN.toNanos());
-                        LockSupport.parkNanos(50_000_000);
-                    }
-                }
+                awaitPublishesResume(c, seed, nextId, confirmed, freedAt, " after a start on a full disk");
                 System.out.println("DiskFullIT: after a start on the full disk, publishes resumed "
                         + (System.nanoTime() - freedAt) / 1_000_000 + " ms after freeing space");
                 broker.kill();
@@ -241,6 +217,24 @@ class DiskFullIT {
                 assertThat(missing).as("confirmed but lost").isEmpty();
             } finally {
                 broker.close();
+            }
+        }
+    }
+
+    /** Sends until one publish is confirmed; each refusal must be DISK_FULL and come within RESUME_WITHIN. */
+    private static void awaitPublishesResume(Connection c, long seed, long[] nextId, Set<Long> confirmed,
+                                             long freedAt, String when) {
+        while (true) {
+            long id = nextId[0]++;
+            try {
+                c.sendAndWait(QUEUE, CheckedPayload.of(seed, id, BODY, BODY), WAIT);
+                confirmed.add(id);
+                return;
+            } catch (ServerException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.DISK_FULL);
+                assertThat(System.nanoTime() - freedAt).as("publishes resume within %s of freeing space%s",
+                        RESUME_WITHIN, when).isLessThan(RESUME_WITHIN.toNanos());
+                LockSupport.parkNanos(50_000_000);
             }
         }
     }
