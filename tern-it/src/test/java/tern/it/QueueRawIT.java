@@ -105,6 +105,58 @@ class QueueRawIT {
         }
     }
 
+    /**
+     * A burst of SENDs is published as one batch (one log write, one fsync wait), yet each SEND keeps its own
+     * outcome, and a frame after the SENDs in the same burst sees all of them in the queue (protocol.md 16).
+     */
+    @Test
+    void sendsInOneBurstKeepTheirOwnOutcomesAndTheirOrderWithOtherFrames() throws Exception {
+        QueueSpec maxThree = new QueueSpec(true, false, false, 0, 0, 0, 30_000, 3, 0, 0, "", List.of());
+        try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
+            c.send(new Frame.QDeclare(1, "jobs", maxThree));
+            c.receive(Frame.QInfo.class, WAIT);
+            java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+            for (int id = 11; id <= 15; id++) {
+                burst.writeBytes(bytes(new Frame.Send(id, true, "jobs", Map.of(), ("m" + id).getBytes(UTF_8))));
+            }
+            burst.writeBytes(bytes(new Frame.QPurge(20, "jobs")));
+            burst.writeBytes(bytes(new Frame.Send(21, true, "jobs", Map.of(), "m21".getBytes(UTF_8))));
+            burst.writeBytes(bytes(new Frame.Send(22, false, "jobs", Map.of(), "m22".getBytes(UTF_8))));
+            burst.writeBytes(bytes(new Frame.QList(23, "jobs")));
+            c.sendBytes(burst.toByteArray());
+
+            Map<Integer, Frame> byId = new java.util.HashMap<>();
+            while (byId.size() < 8) { // 11..15, 20, 21, 23 (QINFO first, then COUNT); 22 gets no answer
+                Frame f = c.receive(WAIT);
+                assertThat(f).as("answers so far: " + byId).isNotNull();
+                int id = f instanceof Frame.Confirm cf ? cf.id() : f instanceof Frame.Error e ? e.id()
+                        : f instanceof Frame.Count n ? n.id() : f instanceof Frame.QInfo q ? q.id() : -1;
+                if (id != -1) {
+                    byId.merge(id, f, (a, b) -> id == 23 ? a : b);
+                }
+            }
+            // 11..13 fit (max length 3), 14 and 15 are refused one by one, 22 asked for no CONFIRM.
+            assertThat(byId.get(11)).isEqualTo(new Frame.Confirm(11, 0, true));
+            assertThat(byId.get(12)).isEqualTo(new Frame.Confirm(12, 1, true));
+            assertThat(byId.get(13)).isEqualTo(new Frame.Confirm(13, 2, true));
+            assertThat(((Frame.Error) byId.get(14)).code()).isEqualTo(ErrorCode.QUEUE_FULL.code());
+            assertThat(((Frame.Error) byId.get(15)).code()).isEqualTo(ErrorCode.QUEUE_FULL.code());
+            // The purge came after the first five SENDs: it removed the three that were accepted.
+            assertThat(byId.get(20)).isEqualTo(new Frame.Count(20, 3));
+            assertThat(byId.get(21)).isEqualTo(new Frame.Confirm(21, 3, true));
+            assertThat(byId).doesNotContainKey(22);
+            // The listing came after 21 and 22: both are in the queue.
+            assertThat(((Frame.QInfo) byId.get(23)).depth()).isEqualTo(2);
+        }
+    }
+
+    private static byte[] bytes(Frame f) {
+        ByteBuffer b = Frames.encode(f);
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
     @Test
     void settlingForAnUnknownConsumerIsStaleAndTheConnectionStaysOpen() throws Exception {
         try (RawConnection c = RawConnection.handshake("127.0.0.1", broker.port())) {
