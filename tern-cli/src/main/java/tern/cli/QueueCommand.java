@@ -332,24 +332,21 @@ final class QueueCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "SUBJECT", description = "Subject pattern (*: one token, >: the rest);"
                 + " unbind matches it exactly as it was bound.")
         String subject;
+        private final boolean unbind;
 
-        /** Makes the change; false when there was nothing to change. */
-        abstract boolean change(Connection c);
-
-        /** What is being done, for an error message, e.g. "bind q to s". */
-        abstract String action();
-
-        /** The outcome line when something changed. */
-        abstract String changed();
-
-        /** The outcome line when nothing had to change. */
-        abstract String unchanged();
+        BindingCommand(boolean unbind) {
+            this.unbind = unbind;
+        }
 
         @Override
         public Integer call() {
             try (Connection c = client.connect("tern-queue", false)) {
-                boolean done = attempt(action(), () -> change(c));
-                spec.commandLine().getOut().println(done ? changed() : unchanged());
+                String what = unbind ? "unbind " + queue + " from " + subject : "bind " + queue + " to " + subject;
+                boolean changed = attempt(what, () -> unbind ? c.unbindQueue(queue, subject)
+                        : c.bindQueue(queue, subject));
+                spec.commandLine().getOut().println(changed
+                        ? (unbind ? "unbound queue " + queue + " from " : "bound queue " + queue + " to ") + subject
+                        : "queue " + queue + (unbind ? " was not bound to " : " was already bound to ") + subject);
             }
             return TernCli.EXIT_OK;
         }
@@ -359,24 +356,8 @@ final class QueueCommand implements Runnable {
             description = {"Bind a subject pattern to an existing queue: every later publish matching it is also sent"
                     + " into the queue.", "Succeeds (and says so) when the queue already has this binding."})
     static final class Bind extends BindingCommand {
-        @Override
-        boolean change(Connection c) {
-            return c.bindQueue(queue, subject);
-        }
-
-        @Override
-        String action() {
-            return "bind " + queue + " to " + subject;
-        }
-
-        @Override
-        String changed() {
-            return "bound queue " + queue + " to " + subject;
-        }
-
-        @Override
-        String unchanged() {
-            return "queue " + queue + " was already bound to " + subject;
+        Bind() {
+            super(false);
         }
     }
 
@@ -384,24 +365,8 @@ final class QueueCommand implements Runnable {
             description = {"Remove a queue's binding whose pattern is exactly SUBJECT; messages already in the queue"
                     + " stay.", "Succeeds (and says so) when the queue has no such binding."})
     static final class Unbind extends BindingCommand {
-        @Override
-        boolean change(Connection c) {
-            return c.unbindQueue(queue, subject);
-        }
-
-        @Override
-        String action() {
-            return "unbind " + queue + " from " + subject;
-        }
-
-        @Override
-        String changed() {
-            return "unbound queue " + queue + " from " + subject;
-        }
-
-        @Override
-        String unchanged() {
-            return "queue " + queue + " was not bound to " + subject;
+        Unbind() {
+            super(true);
         }
     }
 }
