@@ -84,8 +84,24 @@ final class Segment {
 
     /** Creates a new empty active segment file. */
     static Segment create(Path dir, LogConfig config, long baseOffset) throws IOException {
+        return create(dir, config, baseOffset, null);
+    }
+
+    /**
+     * Creates a new active segment: an empty file, or (spare not null) a retired segment file of this log renamed to
+     * the new name and overwritten from the start, so appends land on allocated blocks (see
+     * {@link SegmentedLog}, "Recycling"). What the spare held past the write position is stale: every record in it
+     * has an offset below this segment's base, so recovery stops there.
+     */
+    static Segment create(Path dir, LogConfig config, long baseOffset, Path spare) throws IOException {
         Segment seg = new Segment(baseOffset, dir, config, 0, baseOffset, -1, Long.MIN_VALUE, new SparseIndex(),
                 false);
+        if (spare != null) {
+            Files.move(spare, seg.logPath, StandardCopyOption.ATOMIC_MOVE);
+            seg.writeChannel = config.channelFactory().open(seg.logPath, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            return seg;
+        }
         FileChannel ch = config.channelFactory().open(seg.logPath, StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -295,18 +311,31 @@ final class Segment {
      * Concurrent readers of this segment get OFFSET_OUT_OF_RANGE.
      */
     void delete() throws IOException {
+        retire(null);
+    }
+
+    /**
+     * Like {@link #delete} but keeps the file as {@code spare} for a later segment of this log (the caller fsyncs
+     * the directory). False when the file was already gone.
+     */
+    boolean retire(Path spare) throws IOException {
         synchronized (lock) {
             deleted = true;
         }
         close();
-        Path retired = logPath.resolveSibling(logPath.getFileName() + Reclaimer.SUFFIX);
+        Path retired = spare != null ? spare : logPath.resolveSibling(logPath.getFileName() + Reclaimer.SUFFIX);
+        boolean moved;
         try {
             Files.move(logPath, retired, StandardCopyOption.ATOMIC_MOVE);
-            Reclaimer.reclaim(retired);
+            moved = true;
+            if (spare == null) {
+                Reclaimer.reclaim(retired);
+            }
         } catch (NoSuchFileException e) {
-            // already gone
+            moved = false; // already gone
         }
         Files.deleteIfExists(indexPath);
+        return moved;
     }
 
     static void closeQuietly(AutoCloseable c) {

@@ -7,9 +7,12 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -63,6 +66,10 @@ public final class SegmentedLog implements AutoCloseable {
     static final int WRITE_BUFFER_BYTES = 64 << 10;
     private static final int DRAIN_BATCH = 256;
     private static final int HEADER = RecordFormat.HEADER_BYTES;
+    /** Most retired segment files a log keeps for reuse. */
+    static final int MAX_SPARES = 2;
+    /** Suffix of a spare (recovery ignores it). */
+    static final String SPARE_SUFFIX = ".spare";
     /** Bytes each record takes on disk besides its payload (length, CRC, offset, timestamp). */
     public static final int RECORD_OVERHEAD_BYTES = RecordFormat.HEADER_BYTES;
 
@@ -105,6 +112,8 @@ public final class SegmentedLog implements AutoCloseable {
     private volatile boolean closing;
     private volatile StorageException closeSyncFailure;
     private long syncedSegmentBase;
+    /** Retired segment files kept for reuse by the next rolls (see "Recycling" above); guarded by itself. */
+    private final ArrayDeque<Path> spares = new ArrayDeque<>();
     private final long[] drainOffsets = new long[DRAIN_BATCH];
     private final DurabilityCallback[] drainCallbacks = new DurabilityCallback[DRAIN_BATCH];
 
@@ -151,6 +160,7 @@ public final class SegmentedLog implements AutoCloseable {
             }
             throw e;
         }
+        collectSpares();
         this.nextOffset = active.endOffset();
         this.endOffset = nextOffset;
         this.syncedOffset = nextOffset;
@@ -466,7 +476,7 @@ public final class SegmentedLog implements AutoCloseable {
         Segment old = active;
         Segment fresh;
         try {
-            fresh = Segment.create(dir, config, nextOffset);
+            fresh = Segment.create(dir, config, nextOffset, takeSpare());
         } catch (IOException e) {
             throw new StorageException(RecordFormat.isDiskFull(e) ? StorageException.Reason.DISK_FULL
                     : StorageException.Reason.IO_ERROR, false, "cannot create segment " + nextOffset + " in " + dir
@@ -635,6 +645,11 @@ public final class SegmentedLog implements AutoCloseable {
                         continue;
                     }
                     try {
+                        if (ch.size() > s.size()) {
+                            // A recycled file: cut the stale bytes past its records before its final fsync, so
+                            // a sealed segment always ends with its last record (what recovery checks).
+                            ch.truncate(s.size());
+                        }
                         ch.force(false);
                     } catch (ClosedChannelException e) {
                         if (s.deleted) {
@@ -851,7 +866,12 @@ public final class SegmentedLog implements AutoCloseable {
         }
         for (Segment s : removed) {
             try {
-                s.delete();
+                Path spare = spareSlotFor(s);
+                if (s.retire(spare) && spare != null) {
+                    synchronized (spares) {
+                        spares.addLast(spare);
+                    }
+                }
             } catch (IOException e) {
                 throw new StorageException(StorageException.Reason.IO_ERROR, false, "cannot delete " + s.logPath
                         + " (it is no longer part of the log; recovery may bring it back as old history)", e);
@@ -869,6 +889,65 @@ public final class SegmentedLog implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    // ------------------------------------------------------------------------------------------------ recycling
+
+    /** The spare to reuse for the next segment, or null (then a new file is created). Writer thread. */
+    private Path takeSpare() {
+        synchronized (spares) {
+            return spares.pollFirst();
+        }
+    }
+
+    /**
+     * Where a segment leaving the log should be kept as a spare, or null when it should be reclaimed instead: only
+     * logs that fsync recycle (their sync thread trims a sealed recycled segment), only nearly full segments are
+     * worth it, and at most {@link #MAX_SPARES} are kept.
+     */
+    private Path spareSlotFor(Segment s) {
+        if (!fsyncs || s.size() < config.segmentBytes() / 2) {
+            return null;
+        }
+        synchronized (spares) {
+            return spares.size() >= MAX_SPARES ? null
+                    : s.logPath.resolveSibling(s.logPath.getFileName() + SPARE_SUFFIX);
+        }
+    }
+
+    /** At open: adopts the spares a previous run left (up to {@link #MAX_SPARES}); reclaims the others. */
+    private void collectSpares() throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SPARE_SUFFIX)) {
+            for (Path p : ds) {
+                if (fsyncs && spares.size() < MAX_SPARES) {
+                    spares.addLast(p);
+                } else {
+                    Path retired = p.resolveSibling(p.getFileName() + Reclaimer.SUFFIX);
+                    Files.move(p, retired, StandardCopyOption.ATOMIC_MOVE);
+                    Reclaimer.reclaim(retired);
+                }
+            }
+        }
+    }
+
+    /**
+     * On close: cuts a recycled active segment back to its records, so that a clean reopen finds no stale bytes
+     * (a crash leaves them, and recovery cuts them as a torn tail: their offsets are below the segment's base).
+     */
+    private void trimActive() {
+        FileChannel ch = active.writeChannel;
+        if (ch == null || failure != null) {
+            return;
+        }
+        try {
+            if (ch.size() > active.size()) {
+                ch.truncate(active.size());
+                ch.force(false);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not trim " + active.logPath + " to its records on close (the next open"
+                    + " cuts the stale tail): " + e);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ state
@@ -973,6 +1052,7 @@ public final class SegmentedLog implements AutoCloseable {
             lock.unlock();
         }
         failWaiters(closedException());
+        trimActive();
         for (Segment s : segments) {
             s.close();
         }

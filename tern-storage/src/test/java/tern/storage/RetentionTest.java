@@ -1,7 +1,9 @@
 package tern.storage;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,6 +26,61 @@ class RetentionTest {
 
     @TempDir
     Path dir;
+
+    @Test
+    @Timeout(60)
+    void settledSegmentsAreRecycledAndStaleRecordsInThemAreNeverRead() throws Exception {
+        LogConfig config = small(SyncPolicy.ALWAYS);
+        Path crashed = dir.resolveSibling(dir.getFileName() + "-crashed");
+        long end;
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            appendUpTo(log, 600, MAX);
+            assertThat(log.segmentCount()).isGreaterThan(4);
+            long thirdBase = TestSupport.frames(TestSupport.segmentFiles(dir).get(2)).get(0)[0];
+            assertThat(log.deleteSegmentsBefore(thirdBase)).isEqualTo(2);
+            List<Path> spares = files(".spare");
+            assertThat(spares).hasSize(SegmentedLog.MAX_SPARES);
+            // The next rolls reuse the spares (renamed, overwritten from the start): no file is created for them.
+            int before = TestSupport.segmentFiles(dir).size();
+            long base = log.endOffset();
+            while (files(".spare").size() > 0) {
+                appendUpTo(log, log.endOffset() + 10, MAX);
+            }
+            assertThat(TestSupport.segmentFiles(dir)).hasSize(before + 2);
+            end = log.endOffset();
+            log.durable(end - 1).get(10, TimeUnit.SECONDS);
+            assertContent(log, thirdBase, end, MAX);
+            // A process crash now: the active segment is a recycled file whose tail still holds the records of
+            // its previous life (valid CRCs, older offsets).
+            TestSupport.copyDir(dir, crashed);
+            assertThat(Files.size(TestSupport.segmentFiles(crashed).get(TestSupport.segmentFiles(crashed).size() - 1)))
+                    .as("the recycled active segment is longer than its records")
+                    .isGreaterThan(log.sizeInBytes() / log.segmentCount());
+            assertThat(base).isLessThan(end);
+        }
+        // Clean close trims the recycled segment: a clean reopen cuts nothing.
+        try (SegmentedLog log = SegmentedLog.open(dir, config)) {
+            assertThat(log.recoveryReport().truncated()).isFalse();
+            assertContent(log, log.startOffset(), end, MAX);
+        }
+        // After the crash, recovery stops at the first stale record and serves exactly the records written.
+        try (SegmentedLog log = SegmentedLog.open(crashed, config)) {
+            assertThat(log.endOffset()).isEqualTo(end);
+            assertContent(log, log.startOffset(), end, MAX);
+            appendUpTo(log, end + 100, MAX);
+            log.durable(end + 99).get(10, TimeUnit.SECONDS);
+        }
+        try (SegmentedLog log = SegmentedLog.open(crashed, config)) {
+            assertThat(log.recoveryReport().truncated()).isFalse();
+            assertContent(log, log.startOffset(), end + 100, MAX);
+        }
+    }
+
+    private List<Path> files(String suffix) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(suffix)).toList();
+        }
+    }
 
     @Test
     @Timeout(60)

@@ -105,6 +105,12 @@ final class TestSupport {
         if (!Files.exists(dir)) {
             return;
         }
+        // The reclaimer may delete retired files meanwhile: wait for it rather than race it.
+        try {
+            Reclaimer.awaitIdle(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try (Stream<Path> s = Files.walk(dir)) {
             List<Path> all = new ArrayList<>(s.toList());
             all.sort(Comparator.reverseOrder());
