@@ -89,8 +89,8 @@ final class Segment {
 
     /**
      * Creates a new active segment: an empty file, or (spare not null) a retired segment file of this log renamed to
-     * the new name and overwritten from the start, so appends land on allocated blocks (see
-     * {@link SegmentedLog}, "Recycling"). What the spare held past the write position is stale: every record in it
+     * the new name and overwritten from the start, so appends land on allocated blocks (docs/storage.md,
+     * "Recycling"). What the spare held past the write position is stale: every record in it
      * has an offset below this segment's base, so recovery stops there.
      */
     static Segment create(Path dir, LogConfig config, long baseOffset, Path spare) throws IOException {

@@ -112,7 +112,7 @@ public final class SegmentedLog implements AutoCloseable {
     private volatile boolean closing;
     private volatile StorageException closeSyncFailure;
     private long syncedSegmentBase;
-    /** Retired segment files kept for reuse by the next rolls (see "Recycling" above); guarded by itself. */
+    /** Retired segment files kept for reuse by the next rolls (docs/storage.md, "Recycling"); guarded by itself. */
     private final ArrayDeque<Path> spares = new ArrayDeque<>();
     private final long[] drainOffsets = new long[DRAIN_BATCH];
     private final DurabilityCallback[] drainCallbacks = new DurabilityCallback[DRAIN_BATCH];
