@@ -19,6 +19,7 @@ import tern.protocol.Limits;
 import tern.protocol.ProtocolException;
 import tern.protocol.Subjects;
 import tern.storage.LogConfig;
+import tern.storage.SegmentedLog;
 import tern.storage.StorageException;
 import tern.storage.SyncPolicy;
 
@@ -42,6 +43,8 @@ public final class QueueEngine implements AutoCloseable {
     static final int TOKEN_GENERATION_SHIFT = 44;
     /** A dead letter refused by its dead-letter queue (full, disk full) is retried after this long. */
     static final long TRANSFER_RETRY_MILLIS = 1000;
+    /** Prefix of a deleted queue's directory while its files are freed (queue names never start with '.'). */
+    static final String TRASH_PREFIX = ".deleted-";
     /** A catalog write deferred by a full disk (or another I/O error) is retried this often. */
     static final long DEFERRED_WRITE_RETRY_MILLIS = QueueState.HOUSEKEEPING_INTERVAL_MILLIS;
 
@@ -221,7 +224,10 @@ public final class QueueEngine implements AutoCloseable {
         List<String> strays = new ArrayList<>();
         try (Stream<Path> dirs = Files.list(queuesDir)) {
             for (Path d : dirs.toList()) {
-                if (!queues.containsKey(d.getFileName().toString())) {
+                if (d.getFileName().toString().startsWith(TRASH_PREFIX)) {
+                    // A deleted queue whose files a crash left half freed.
+                    deleteTree(d);
+                } else if (!queues.containsKey(d.getFileName().toString())) {
                     if (catalogFound) {
                         deleteTree(d);
                     } else {
@@ -364,7 +370,9 @@ public final class QueueEngine implements AutoCloseable {
                 return;
             }
             try {
-                deleteTree(queuesDir.resolve(q.name));
+                // Renamed away at once (the name is free for a new queue), its files freed in the background.
+                SegmentedLog.deleteInBackground(queuesDir.resolve(q.name),
+                        queuesDir.resolve(TRASH_PREFIX + q.name + "-" + System.nanoTime()));
             } catch (IOException e) {
                 // The catalog no longer names it; stray files are removed at the next open.
                 LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': files not fully deleted: " + e);

@@ -161,6 +161,39 @@ class DurableQueueTest extends QueueTestSupport {
     }
 
     @Test
+    @Timeout(30)
+    void aDeletedQueuesFilesAreFreedInTheBackgroundAndItsNameIsFreeAtOnce() throws Exception {
+        open();
+        engine.declare("big", D);
+        for (int i = 0; i < 200; i++) {
+            confirmed("big", "m".repeat(1000) + i); // 64 KiB segments: several of them
+        }
+        assertThat(segmentFiles("big")).isGreaterThan(2);
+        engine.delete("big");
+        assertThat(dir.resolve("queues").resolve("big")).doesNotExist();
+        engine.declare("big", D);
+        confirmed("big", "new");
+        await("the deleted queue's files are gone", () -> trash().isEmpty());
+        // A crash while freeing them leaves the renamed directory: the next open deletes it.
+        Path leftover = dir.resolve("queues").resolve(QueueEngine.TRASH_PREFIX + "big-1");
+        Files.createDirectories(leftover.resolve("messages"));
+        Files.write(leftover.resolve("messages").resolve("00000000000000000000.log"), new byte[4096]);
+        reopen();
+        assertThat(leftover).doesNotExist();
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("big", 10, c);
+        assertThat(c.payloads()).containsExactly("new");
+    }
+
+    private List<Path> trash() {
+        try (Stream<Path> s = Files.list(dir.resolve("queues"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith(QueueEngine.TRASH_PREFIX)).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     @Timeout(20)
     void deadLettersSurviveWithTheirOriginAndReason() throws Exception {
         open();

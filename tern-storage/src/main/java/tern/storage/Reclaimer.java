@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * Gives the space of retired segment files back to the filesystem in the background, a few MiB at a time.
@@ -43,6 +46,14 @@ final class Reclaimer {
         start();
         PENDING.incrementAndGet();
         QUEUE.add(file);
+    }
+
+    /**
+     * Queues a whole directory that nothing uses any more (a deleted queue's, renamed out of the way): each file is
+     * shrunk and unlinked like a retired segment, then the directories.
+     */
+    static void reclaimTree(Path dir) {
+        reclaim(dir);
     }
 
     /** Queues every {@code *.deleted} file left in dir by a crash. */
@@ -96,6 +107,19 @@ final class Reclaimer {
     }
 
     private static void shrinkAndDelete(Path p) throws IOException, InterruptedException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            List<Path> children;
+            try (Stream<Path> s = Files.list(p)) {
+                children = s.toList();
+            } catch (NoSuchFileException e) {
+                return;
+            }
+            for (Path c : children) {
+                shrinkAndDelete(c);
+            }
+            Files.deleteIfExists(p);
+            return;
+        }
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
             for (long size = ch.size(); size > STEP_BYTES; size -= STEP_BYTES) {
                 ch.truncate(size - STEP_BYTES);

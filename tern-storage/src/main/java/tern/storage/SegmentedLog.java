@@ -891,6 +891,21 @@ public final class SegmentedLog implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Deletes a directory of closed logs (e.g. a deleted queue's) in the background: it is renamed to
+     * {@code trash} at once (same filesystem, atomic), then every file in it is shrunk a few MiB at a time and
+     * unlinked, so a big delete never stalls other logs' fsyncs (docs/storage.md, "Retention"). A crash leaves
+     * {@code trash} behind for the caller to delete again.
+     *
+     * @param dir   the directory; nothing may have it open
+     * @param trash where to move it first: a name the caller never uses for anything else
+     * @throws IOException if the rename fails (nothing was deleted)
+     */
+    public static void deleteInBackground(Path dir, Path trash) throws IOException {
+        Files.move(dir, trash, StandardCopyOption.ATOMIC_MOVE);
+        Reclaimer.reclaimTree(trash);
+    }
+
     // ------------------------------------------------------------------------------------------------ recycling
 
     /** The spare to reuse for the next segment, or null (then a new file is created). Writer thread. */
