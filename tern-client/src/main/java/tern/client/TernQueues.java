@@ -54,6 +54,10 @@ final class TernQueues {
     // Reader thread only.
     private int lastConsumerId = -1;
     private TernQueueConsumer lastConsumer;
+    // Reader thread only: the last DELIVER subject, reused while its bytes repeat (a queue's deliveries mostly
+    // carry the queue's own name).
+    private byte[] lastSubjectBytes = new byte[0];
+    private String lastSubject = "";
 
     TernQueues(TernConnection connection, WriteBuffer out, DeliveryRing ring, ConnectOptions options) {
         this.connection = connection;
@@ -420,7 +424,7 @@ final class TernQueues {
             p += 5;
         }
         TernQueueConsumer c = id == lastConsumerId ? lastConsumer : consumers.get(id);
-        String subject = Codec.str(b, p, end, "DELIVER subject");
+        String subject = subject(b, p, end);
         p += 2 + Codec.u16(b, p);
         Map<String, String> headers = Map.of();
         if ((flags & Flags.HEADERS) != 0) {
@@ -447,6 +451,22 @@ final class TernQueues {
         } else {
             offerPull(c, d);
         }
+    }
+
+    /** Decodes the {@code str} at p, or returns the previous subject when the bytes are the same. */
+    private String subject(ByteBuffer b, int p, int end) {
+        int len = Codec.strBytes(b, p, end, "DELIVER subject");
+        byte[] last = lastSubjectBytes;
+        if (len == last.length && b.hasArray()
+                && Arrays.equals(b.array(), b.arrayOffset() + p + 2, b.arrayOffset() + p + 2 + len, last, 0, len)) {
+            return lastSubject;
+        }
+        String s = Codec.utf8(b, p + 2, len);
+        byte[] copy = new byte[len];
+        b.get(p + 2, copy);
+        lastSubjectBytes = copy;
+        lastSubject = s;
+        return s;
     }
 
     private void offerPull(TernQueueConsumer c, Delivery d) {
