@@ -53,16 +53,37 @@ final class QueueCommand implements Runnable {
         }
     }
 
-    @Command(name = "declare", mixinStandardHelpOptions = true,
-            description = {"Declare a queue (idempotent: the same options succeed, different ones fail).",
-                    "Durations: 500ms, 30s, 5m, 1h, 2d. Sizes: 512, 10KB, 10MB (10^n), 64KiB, 1GiB (2^n)."})
-    static final class Declare implements Callable<Integer> {
+    /** A queue command that connects, makes one request and prints one line. */
+    abstract static class Admin implements Callable<Integer> {
         @Spec
         CommandSpec spec;
         @Mixin
         ClientOptions client;
         @Mixin
         VerboseOption verbose;
+
+        /** Checks the arguments before connecting; default: nothing to check. */
+        void check() {
+        }
+
+        /** Makes the request (failures through {@link #attempt}); returns the line to print. */
+        abstract String run(Connection c);
+
+        @Override
+        public Integer call() {
+            check();
+            try (Connection c = client.connect("tern-queue", false)) {
+                spec.commandLine().getOut().println(run(c));
+            }
+            return TernCli.EXIT_OK;
+        }
+    }
+
+    @Command(name = "declare", mixinStandardHelpOptions = true,
+            description = {"Declare a queue (idempotent: the same options succeed, different ones fail).",
+                    "Durations: 500ms, 30s, 5m, 1h, 2d. Sizes: 512, 10KB, 10MB (10^n), 64KiB, 1GiB (2^n)."})
+    static final class Declare extends Admin {
+        private QueueOptions options;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "Queue name: [A-Za-z0-9._-], not starting with '.'.")
         String name;
@@ -121,15 +142,15 @@ final class QueueCommand implements Runnable {
         Duration fsyncInterval;
 
         @Override
-        public Integer call() {
-            QueueOptions options = options(spec);
-            PrintWriter out = spec.commandLine().getOut();
-            try (Connection c = client.connect("tern-queue", false)) {
-                QueueInfo info = attempt("declare " + name, () -> c.declareQueue(name, options));
-                out.println("declared " + (info.durable() ? "durable" : "transient") + " queue " + info.name()
-                        + " (depth " + info.depth() + ", consumers " + info.consumers() + ")");
-            }
-            return TernCli.EXIT_OK;
+        void check() {
+            options = options(spec);
+        }
+
+        @Override
+        String run(Connection c) {
+            QueueInfo info = attempt("declare " + name, () -> c.declareQueue(name, options));
+            return "declared " + (info.durable() ? "durable" : "transient") + " queue " + info.name() + " (depth "
+                    + info.depth() + ", consumers " + info.consumers() + ")";
         }
 
         QueueOptions options(CommandSpec spec) {
@@ -248,85 +269,51 @@ final class QueueCommand implements Runnable {
 
     @Command(name = "purge", mixinStandardHelpOptions = true,
             description = "Remove every ready message (unacked ones stay); prints how many.")
-    static final class Purge implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ClientOptions client;
-        @Mixin
-        VerboseOption verbose;
+    static final class Purge extends Admin {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
         @Override
-        public Integer call() {
-            try (Connection c = client.connect("tern-queue", false)) {
-                long n = attempt("purge " + name, () -> c.purgeQueue(name));
-                spec.commandLine().getOut().println("purged " + n + " message" + (n == 1 ? "" : "s") + " from "
-                        + name);
-            }
-            return TernCli.EXIT_OK;
+        String run(Connection c) {
+            long n = attempt("purge " + name, () -> c.purgeQueue(name));
+            return "purged " + n + " message" + (n == 1 ? "" : "s") + " from " + name;
         }
     }
 
     @Command(name = "rm", mixinStandardHelpOptions = true,
             description = "Delete a queue, its messages and its files; its consumers are cancelled.")
-    static final class Rm implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ClientOptions client;
-        @Mixin
-        VerboseOption verbose;
+    static final class Rm extends Admin {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
         @Override
-        public Integer call() {
-            try (Connection c = client.connect("tern-queue", false)) {
-                attempt("delete " + name, () -> {
-                    c.deleteQueue(name);
-                    return null;
-                });
-                spec.commandLine().getOut().println("deleted queue " + name);
-            }
-            return TernCli.EXIT_OK;
+        String run(Connection c) {
+            attempt("delete " + name, () -> {
+                c.deleteQueue(name);
+                return null;
+            });
+            return "deleted queue " + name;
         }
     }
 
     @Command(name = "redrive", mixinStandardHelpOptions = true,
             description = "Move every ready dead letter back to its origin queue, or to --to QUEUE.")
-    static final class Redrive implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ClientOptions client;
-        @Mixin
-        VerboseOption verbose;
+    static final class Redrive extends Admin {
         @Parameters(index = "0", paramLabel = "DLQ", description = "The dead-letter queue.")
         String deadLetterQueue;
         @Option(names = "--to", paramLabel = "QUEUE", description = "Target queue (default: each message's origin).")
         String to;
 
         @Override
-        public Integer call() {
-            try (Connection c = client.connect("tern-queue", false)) {
-                int n = attempt("redrive " + deadLetterQueue, () -> c.redrive(deadLetterQueue, to));
-                spec.commandLine().getOut().println("redrove " + n + " message" + (n == 1 ? "" : "s") + " from "
-                        + deadLetterQueue + (to == null ? " to their origin queues" : " to " + to));
-            }
-            return TernCli.EXIT_OK;
+        String run(Connection c) {
+            int n = attempt("redrive " + deadLetterQueue, () -> c.redrive(deadLetterQueue, to));
+            return "redrove " + n + " message" + (n == 1 ? "" : "s") + " from " + deadLetterQueue
+                    + (to == null ? " to their origin queues" : " to " + to);
         }
     }
 
     /** Bind and unbind: one queue, one subject pattern, one change that may already be in place. */
-    abstract static class BindingCommand implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ClientOptions client;
-        @Mixin
-        VerboseOption verbose;
+    abstract static class BindingCommand extends Admin {
         @Parameters(index = "0", paramLabel = "QUEUE")
         String queue;
         @Parameters(index = "1", paramLabel = "SUBJECT", description = "Subject pattern (*: one token, >: the rest);"
@@ -339,16 +326,11 @@ final class QueueCommand implements Runnable {
         }
 
         @Override
-        public Integer call() {
-            try (Connection c = client.connect("tern-queue", false)) {
-                String what = unbind ? "unbind " + queue + " from " + subject : "bind " + queue + " to " + subject;
-                boolean changed = attempt(what, () -> unbind ? c.unbindQueue(queue, subject)
-                        : c.bindQueue(queue, subject));
-                spec.commandLine().getOut().println(changed
-                        ? (unbind ? "unbound queue " + queue + " from " : "bound queue " + queue + " to ") + subject
-                        : "queue " + queue + (unbind ? " was not bound to " : " was already bound to ") + subject);
-            }
-            return TernCli.EXIT_OK;
+        String run(Connection c) {
+            String what = unbind ? "unbind " + queue + " from " + subject : "bind " + queue + " to " + subject;
+            boolean changed = attempt(what, () -> unbind ? c.unbindQueue(queue, subject) : c.bindQueue(queue, subject));
+            return changed ? (unbind ? "unbound queue " + queue + " from " : "bound queue " + queue + " to ") + subject
+                    : "queue " + queue + (unbind ? " was not bound to " : " was already bound to ") + subject;
         }
     }
 

@@ -183,8 +183,8 @@ final class UserCommand implements Runnable {
         }
     }
 
-    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove a user.")
-    static final class Remove implements Callable<Integer> {
+    /** A change to one existing user: load the file, change it, save it, print one line. */
+    abstract static class UserEdit implements Callable<Integer> {
         @Spec
         CommandSpec spec;
         @Mixin
@@ -195,76 +195,62 @@ final class UserCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
+        /** The file's users after the change, and what to print. */
+        record Change(UserStore after, String line) {
+        }
+
+        abstract Change change(UserStore store);
+
         @Override
         public Integer call() {
-            UserStore store = users.load(false);
-            UserStore after;
+            Change c = change(users.load(false));
+            users.save(c.after());
+            spec.commandLine().getOut().println(c.line());
+            spec.commandLine().getOut().flush();
+            return TernCli.EXIT_OK;
+        }
+
+        CommandFailedException noSuchUser() {
+            return new CommandFailedException("no user '" + name + "' in " + users.file);
+        }
+    }
+
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove a user.")
+    static final class Remove extends UserEdit {
+        @Override
+        Change change(UserStore store) {
             try {
-                after = store.remove(name);
+                return new Change(store.remove(name), "removed " + name);
             } catch (IllegalArgumentException e) {
                 throw new CommandFailedException(e.getMessage() + " in " + users.file, e);
             }
-            users.save(after);
-            spec.commandLine().getOut().println("removed " + name);
-            spec.commandLine().getOut().flush();
-            return TernCli.EXIT_OK;
         }
     }
 
     @Command(name = "passwd", mixinStandardHelpOptions = true,
             description = "Set a user's password (fresh salt and verifier).")
-    static final class Passwd implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        VerboseOption verbose;
-        @Mixin
-        UsersFile users;
+    static final class Passwd extends UserEdit {
         @ArgGroup(exclusive = true)
         PasswordSource source = new PasswordSource();
 
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-
         @Override
-        public Integer call() {
-            UserStore store = users.load(false);
+        Change change(UserStore store) {
             if (store.user(name).isEmpty()) {
-                throw new CommandFailedException("no user '" + name + "' in " + users.file);
+                throw noSuchUser();
             }
-            UserStore after = store.changePassword(name, source.read(name));
-            users.save(after);
-            spec.commandLine().getOut().println("password changed for " + name);
-            spec.commandLine().getOut().flush();
-            return TernCli.EXIT_OK;
+            return new Change(store.changePassword(name, source.read(name)), "password changed for " + name);
         }
     }
 
     @Command(name = "token", mixinStandardHelpOptions = true,
             description = {"Give a user a new bearer token and print it once (only its SHA-256 is stored; the "
                     + "previous token stops working).", "Use tokens only over TLS or on a trusted network."})
-    static final class Token implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        VerboseOption verbose;
-        @Mixin
-        UsersFile users;
-
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-
+    static final class Token extends UserEdit {
         @Override
-        public Integer call() {
-            UserStore store = users.load(false);
-            User user = store.user(name).orElseThrow(() ->
-                    new CommandFailedException("no user '" + name + "' in " + users.file));
+        Change change(UserStore store) {
+            User user = store.user(name).orElseThrow(this::noSuchUser);
             String token = UserStore.newToken(new SecureRandom());
-            UserStore after = store.put(user.withToken(token));
-            users.save(after);
-            spec.commandLine().getOut().println(token);
-            spec.commandLine().getOut().flush();
-            return TernCli.EXIT_OK;
+            return new Change(store.put(user.withToken(token)), token);
         }
     }
 

@@ -31,6 +31,7 @@ import tern.protocol.Frames;
 final class WriteBuffer {
     /** A publish arriving this long after the previous one, with the writer parked, is written by its caller. */
     static final long IDLE_GAP_NANOS = 10_000;
+    private static final ByteBuffer[] NO_PARTS = new ByteBuffer[0];
 
     /** Guards all fields; also held by the connection while it (re)creates subscriptions. */
     final ReentrantLock lock = new ReentrantLock();
@@ -171,26 +172,7 @@ final class WriteBuffer {
                 throw new ConnectionClosedException("disconnected: a " + frameBytes + "-byte " + what
                         + " larger than the write buffer cannot be buffered");
             }
-            writing = true;
-            ByteBuffer full = active;
-            active = spare;
-            spare = full;
-            bufferEpoch++;
-            WritableByteChannel ch = sink;
-            lock.unlock();
-            try {
-                full.flip();
-                writeFully(ch, full);
-                for (ByteBuffer part : parts) {
-                    writeFully(ch, part);
-                }
-            } finally {
-                lock.lock();
-                full.clear();
-                writing = false;
-                changed.signalAll();
-                wakeWriterIfPending();
-            }
+            writeOut(parts);
         } finally {
             lock.unlock();
         }
@@ -278,10 +260,15 @@ final class WriteBuffer {
     }
 
     /**
-     * Lock held, not writing, sink attached: takes the active buffer and writes it without the lock.
-     * Returns with the lock held.
+     * Lock held, not writing, sink attached: takes the active buffer and writes it, then {@code after} (frames too
+     * large to buffer), without the lock. Returns with the lock held.
      */
     private void writeOut() {
+        writeOut(NO_PARTS);
+    }
+
+    /** {@link #writeOut()}, then the given parts, in the same turn on the socket. */
+    private void writeOut(ByteBuffer... after) {
         assert lock.isHeldByCurrentThread() && !writing && sink != null;
         writing = true;
         ByteBuffer full = active;
@@ -293,6 +280,9 @@ final class WriteBuffer {
         try {
             full.flip();
             writeFully(ch, full);
+            for (ByteBuffer part : after) {
+                writeFully(ch, part);
+            }
         } finally {
             lock.lock();
             full.clear();

@@ -41,19 +41,14 @@ final class Reclaimer {
     private Reclaimer() {
     }
 
-    /** Queues a renamed-out file for shrinking and unlinking. */
+    /**
+     * Queues a renamed-out file for shrinking and unlinking, or a whole directory nothing uses any more (a deleted
+     * queue's): its files one by one, then the directories.
+     */
     static void reclaim(Path file) {
         start();
         PENDING.incrementAndGet();
         QUEUE.add(file);
-    }
-
-    /**
-     * Queues a whole directory that nothing uses any more (a deleted queue's, renamed out of the way): each file is
-     * shrunk and unlinked like a retired segment, then the directories.
-     */
-    static void reclaimTree(Path dir) {
-        reclaim(dir);
     }
 
     /** Queues every {@code *.deleted} file left in dir by a crash. */

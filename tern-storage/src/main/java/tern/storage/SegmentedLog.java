@@ -903,7 +903,7 @@ public final class SegmentedLog implements AutoCloseable {
      */
     public static void deleteInBackground(Path dir, Path trash) throws IOException {
         Files.move(dir, trash, StandardCopyOption.ATOMIC_MOVE);
-        Reclaimer.reclaimTree(trash);
+        Reclaimer.reclaim(trash);
     }
 
     // ------------------------------------------------------------------------------------------------ recycling

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tern.broker.ByteBufs;
 import tern.protocol.ErrorCode;
 import tern.protocol.Flags;
 import tern.protocol.Frame;
@@ -139,7 +140,7 @@ public final class QueueSession {
     private void onSend(ByteBuf buf, int index, int frameBytes, int flags, int id) {
         int end = index + frameBytes;
         int p = index + Frame.BODY_OFFSET;
-        int queueBytes = strBytes(buf, p, end, "queue");
+        int queueBytes = ByteBufs.strBytes(buf, p, end, "queue");
         String queue = queueName(buf, p + 2, queueBytes);
         p += 2 + queueBytes;
         byte[] headers = EMPTY;
@@ -151,8 +152,8 @@ public final class QueueSession {
             int count = buf.getUnsignedShort(p);
             p += 2;
             for (int i = 0; i < count; i++) {
-                p += 2 + strBytes(buf, p, end, "header key");
-                p += 2 + strBytes(buf, p, end, "header value");
+                p += 2 + ByteBufs.strBytes(buf, p, end, "header key");
+                p += 2 + ByteBufs.strBytes(buf, p, end, "header value");
             }
             if (count > channel.maxHeaders()) {
                 throw new ProtocolException(ErrorCode.LIMIT_EXCEEDED, "header count " + count + " > max "
@@ -487,18 +488,5 @@ public final class QueueSession {
         ByteBuffer encoded = Frames.encode(frame);
         channel.buffer(encoded.remaining()).writeBytes(encoded);
         channel.written();
-    }
-
-    private static int strBytes(ByteBuf buf, int p, int end, String field) {
-        if (p + 2 > end) {
-            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, field + " length needs 2 bytes, "
-                    + Math.max(0, end - p) + " left");
-        }
-        int len = buf.getUnsignedShort(p);
-        if (p + 2 + len > end) {
-            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, field + " needs " + len + " bytes, "
-                    + (end - p - 2) + " left");
-        }
-        return len;
     }
 }

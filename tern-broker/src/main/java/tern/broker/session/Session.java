@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tern.broker.ByteBufs;
 import tern.broker.queue.QueueChannel;
 import tern.broker.queue.QueueService;
 import tern.broker.queue.QueueSession;
@@ -515,13 +516,13 @@ public final class Session extends ChannelInboundHandlerAdapter {
     private void onPub(ByteBuf buf, int index, int frameBytes, int flags, int id) {
         int end = index + frameBytes;
         int p = index + Frame.BODY_OFFSET;
-        int subjectBytes = strBytes(buf, p, end, "subject");
+        int subjectBytes = ByteBufs.strBytes(buf, p, end, "subject");
         int subjectOffset = p + 2;
         p = subjectOffset + subjectBytes;
         int replyOffset = 0;
         int replyBytes = -1;
         if ((flags & Flags.REPLY) != 0) {
-            replyBytes = strBytes(buf, p, end, "reply");
+            replyBytes = ByteBufs.strBytes(buf, p, end, "reply");
             replyOffset = p + 2;
             p = replyOffset + replyBytes;
         }
@@ -608,19 +609,6 @@ public final class Session extends ChannelInboundHandlerAdapter {
         Subjects.checkSubject(nio, nio.position(), length, limits.maxSubjectBytes(), limits.maxSubjectTokens());
     }
 
-    private static int strBytes(ByteBuf buf, int p, int end, String field) {
-        if (p + 2 > end) {
-            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, field + " length needs 2 bytes, "
-                    + Math.max(0, end - p) + " left");
-        }
-        int len = buf.getUnsignedShort(p);
-        if (p + 2 + len > end) {
-            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, field + " needs " + len + " bytes, "
-                    + (end - p - 2) + " left");
-        }
-        return len;
-    }
-
     private int skipHeaders(ByteBuf buf, int p, int end) {
         if (p + 2 > end) {
             throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "header count needs 2 bytes");
@@ -629,8 +617,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
         int first = p + 2;
         p = first;
         for (int i = 0; i < count; i++) {
-            p += 2 + strBytes(buf, p, end, "header key");
-            p += 2 + strBytes(buf, p, end, "header value");
+            p += 2 + ByteBufs.strBytes(buf, p, end, "header key");
+            p += 2 + ByteBufs.strBytes(buf, p, end, "header value");
         }
         if (count > limits.maxHeaders()) {
             throw new ProtocolException(ErrorCode.LIMIT_EXCEEDED, "header count " + count + " > max "
