@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs workloads W1..W4 of shared/PEERS.md against several brokers in one invocation: every broker a
@@ -244,8 +245,11 @@ public final class Compare {
                 }
                 String label = w + " " + d.name() + (warmup ? " warm-up" : " run " + (round - opt.warmupRuns + 1));
                 try {
-                    DurableResult r = d.run(msgs, w.payloadBytes, opt.inFlight, new Pacer(opt.rate), opt.runTimeout);
+                    DurableResult r = d.run(msgs, w.payloadBytes, opt.inFlight, new Pacer(opt.rate),
+                            new ConfirmLatency(TimeUnit.SECONDS.toNanos(opt.settleSeconds)), opt.runTimeout);
                     log(label + ": " + describe(r));
+                    writeTimeline(w + "-" + d.name() + "-" + (warmup ? "warmup" + (round + 1)
+                            : "run" + (round - opt.warmupRuns + 1)), r.timelineNanos());
                     if (!warmup) {
                         byTarget.computeIfAbsent(d.name(), k2 -> new ArrayList<>()).add(r);
                     }
@@ -254,6 +258,20 @@ public final class Compare {
                 }
             }
         }
+    }
+
+    /** Option --timeline: one "ms worst_us" line per 10 ms of due time. */
+    private void writeTimeline(String name, long[] worstNanos) throws IOException {
+        if (opt.timelineDir == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("# worst confirm latency per 10 ms of due time: ms-since-start worst-us\n");
+        for (int b = 0; b < worstNanos.length; b++) {
+            sb.append(b * TimeUnit.NANOSECONDS.toMillis(ConfirmLatency.BUCKET_NANOS)).append(' ')
+                    .append(worstNanos[b] / 1000).append('\n');
+        }
+        Files.createDirectories(opt.timelineDir);
+        Files.writeString(opt.timelineDir.resolve(name + ".txt"), sb);
     }
 
     private void fail(Workload w, String target, String label, Exception e) {
@@ -279,8 +297,10 @@ public final class Compare {
         }
         DurableResult d = (DurableResult) r;
         return String.format(Locale.ROOT, "%s msgs/s end to end (%d consumed of %d, %d confirmed, %d nacked),"
-                        + " confirm p50 %.0f p99 %.0f max %.0f us", rate(d.endToEndPerSec()), d.consumed(), d.produced(),
-                d.confirmed(), d.nacked(), d.confirmP50Us(), d.confirmP99Us(), d.confirmMaxUs());
+                        + " confirm p50 %.0f p99 %.0f max %.0f us%s", rate(d.endToEndPerSec()), d.consumed(), d.produced(),
+                d.confirmed(), d.nacked(), d.confirmP50Us(), d.confirmP99Us(), d.confirmMaxUs(),
+                Double.isNaN(d.settledP99Us()) ? "" : String.format(Locale.ROOT, ", p99 %.0f us for messages due after the"
+                        + " settle time", d.settledP99Us()));
     }
 
     // ---------------------------------------------------------------- report
@@ -408,7 +428,8 @@ public final class Compare {
             case W3 -> out.append("| target | p50 us | p90 us | p99 us | p99.9 us | max us | p50 each run |\n"
                     + "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             case W4 -> out.append("| target | msgs/s end to end (median) | each run | confirm p50 us | confirm p99 us"
-                    + " | lost / nacked, all runs | fsync before confirm |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                    + " | p99 us, due after " + opt.settleSeconds + " s | lost / nacked, all runs | fsync before confirm |\n"
+                    + "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         }
         for (Map.Entry<String, List<Object>> e : ordered(w)) {
             List<Object> runs = e.getValue();
@@ -451,10 +472,13 @@ public final class Compare {
                         nacked += d.nacked();
                         each.add(rate(d.endToEndPerSec()));
                     }
-                    out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %d / %d | %s |%n", name,
+                    double settled = Stats.median(runs, r -> ((DurableResult) r).settledP99Us());
+                    out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %s | %d / %d | %s |%n", name,
                             rate(Stats.median(runs, r -> ((DurableResult) r).endToEndPerSec())), String.join(", ", each),
                             Stats.median(runs, r -> ((DurableResult) r).confirmP50Us()),
-                            Stats.median(runs, r -> ((DurableResult) r).confirmP99Us()), lost, nacked,
+                            Stats.median(runs, r -> ((DurableResult) r).confirmP99Us()),
+                            Double.isNaN(settled) ? "- (runs too short)" : String.format(Locale.ROOT, "%.0f", settled),
+                            lost, nacked,
                             fsyncNote(name)));
                 }
             }
@@ -510,10 +534,11 @@ public final class Compare {
                     }
                     String fsync = fsyncNote(e.getKey());
                     out.append(String.format(Locale.ROOT, " e2e_per_sec=%d confirm_p50_us=%.0f confirm_p99_us=%.0f"
-                                    + " lost=%d nacked=%d fsync_before_confirm=%s runs=%s",
+                                    + " confirm_p99_settled_us=%.0f lost=%d nacked=%d fsync_before_confirm=%s runs=%s",
                             Math.round(Stats.median(runs, r -> ((DurableResult) r).endToEndPerSec())),
                             Stats.median(runs, r -> ((DurableResult) r).confirmP50Us()),
-                            Stats.median(runs, r -> ((DurableResult) r).confirmP99Us()), lost, nacked,
+                            Stats.median(runs, r -> ((DurableResult) r).confirmP99Us()),
+                            Stats.median(runs, r -> ((DurableResult) r).settledP99Us()), lost, nacked,
                             fsync.startsWith("yes") ? "yes" : fsync.startsWith("no") ? "no" : "unknown",
                             String.join(",", each)));
                 }
@@ -596,6 +621,10 @@ public final class Compare {
                   --in-flight N             W4 unconfirmed messages at most (default 1000)
                   --rate N                  W4 producer paced at N msgs/s, confirm latency measured from when
                                             each message was due (default 0: as fast as the window allows)
+                  --settle-seconds N        W4 also reports the confirm p99 of messages due N s or more after a
+                                            run's start (default 2: a fresh queue's first moments left out)
+                  --timeline DIR            W4: write DIR/W4-<target>-<run>.txt, the worst confirm latency per
+                                            10 ms of due time, one "ms worst_us" line each
                   --run-timeout-seconds N   bound on one run (default 120)
                   --work-dir DIR            for broker data and logs (default a new temp dir)
                   --keep-work-dir           keep it afterwards (default: deleted)
@@ -613,6 +642,8 @@ public final class Compare {
         int rabbitPrefetch = 1000;
         int inFlight = 1000;
         int rate;
+        int settleSeconds = 2;
+        Path timelineDir;
         Duration runTimeout = Duration.ofSeconds(120);
         Path workDir;
         boolean keepWorkDir;
@@ -675,6 +706,8 @@ public final class Compare {
                     case "--rabbit-prefetch" -> o.rabbitPrefetch = positive(a, v, 1, 65_535);
                     case "--in-flight" -> o.inFlight = positive(a, v, 1, 1_000_000);
                     case "--rate" -> o.rate = positive(a, v, 0, 100_000_000);
+                    case "--settle-seconds" -> o.settleSeconds = positive(a, v, 0, 3600);
+                    case "--timeline" -> o.timelineDir = Path.of(v);
                     case "--run-timeout-seconds" -> o.runTimeout = Duration.ofSeconds(positive(a, v, 1, 3600));
                     case "--work-dir" -> o.workDir = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);

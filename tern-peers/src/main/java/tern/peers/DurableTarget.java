@@ -22,8 +22,9 @@ interface DurableTarget {
     /**
      * One run: a producer with at most maxInFlight unconfirmed messages, paced by pacer (see {@link Pacer}: its
      * latency origin is the same for every target), and one consumer acking each message, on a fresh
-     * queue/stream; returns when all are consumed or the timeout passes.
+     * queue/stream; returns when all are consumed or the timeout passes. Every confirm is recorded in latency,
+     * which is started together with the pacer.
      */
-    DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
-            throws Exception;
+    DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
+                      Duration timeout) throws Exception;
 }

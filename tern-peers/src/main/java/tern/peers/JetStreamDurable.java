@@ -16,8 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SynchronizedHistogram;
 
 /**
  * W4 on NATS JetStream (nats-server -js -sd DIR): a file-storage stream with default settings, the
@@ -61,7 +59,8 @@ final class JetStreamDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
+                               Duration timeout)
             throws Exception {
         int runNo = runs.incrementAndGet();
         String stream = "W4_" + runNo;
@@ -89,11 +88,10 @@ final class JetStreamDurable implements DurableTarget {
                     byte[] payload = new byte[payloadBytes];
                     Arrays.fill(payload, (byte) 'd');
                     Semaphore inFlight = new Semaphore(maxInFlight);
-                    Histogram confirmNanos = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
                     AtomicLong confirmed = new AtomicLong();
                     AtomicLong failed = new AtomicLong();
                     long t0 = System.nanoTime();
-                    pacer.start();
+                    latency.start(pacer.start());
                     for (int i = 0; i < messages; i++) {
                         long due = pacer.awaitDue(i);
                         if (!inFlight.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
@@ -104,8 +102,7 @@ final class JetStreamDurable implements DurableTarget {
                             if (err != null || ack == null || ack.hasError()) {
                                 failed.incrementAndGet();
                             } else {
-                                confirmNanos.recordValue(Math.min(System.nanoTime() - sent,
-                                        confirmNanos.getHighestTrackableValue()));
+                                latency.record(sent, System.nanoTime());
                                 confirmed.incrementAndGet();
                             }
                             inFlight.release();
@@ -114,7 +111,7 @@ final class JetStreamDurable implements DurableTarget {
                     Progress.await(() -> confirmed.get() + failed.get(), messages, STALL, deadline, "jetstream confirms");
                     long n = Progress.await(consumed::get, messages, STALL, deadline, "jetstream consumed");
                     return DurableResult.of(messages, confirmed.get(), failed.get(), n, t0, lastConsumedNanos.get(),
-                            confirmNanos);
+                            latency);
                 } finally {
                     // stop pulling and let the outstanding pull finish before the stream goes away
                     mc.stop();

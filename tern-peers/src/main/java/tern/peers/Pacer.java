@@ -24,9 +24,10 @@ final class Pacer {
         return ratePerSec > 0;
     }
 
-    /** Call once, right before the first message. */
-    void start() {
+    /** Call once, right before the first message; returns the start (the first message's due time). */
+    long start() {
         startNanos = System.nanoTime();
+        return startNanos;
     }
 
     /**

@@ -17,7 +17,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.HdrHistogram.Histogram;
 
 /**
  * W4 on RabbitMQ: a durable queue of the given type (classic or quorum) on the default exchange,
@@ -65,8 +64,8 @@ final class RabbitDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
-            throws Exception {
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
+                             Duration timeout) throws Exception {
         String queue = "w4-" + queueType + "-" + runs.incrementAndGet();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection pconn = server.factory().newConnection("w4-producer");
@@ -88,14 +87,14 @@ final class RabbitDurable implements DurableTarget {
                     }
                 });
 
-                Confirms confirms = new Confirms(messages, maxInFlight);
+                Confirms confirms = new Confirms(messages, maxInFlight, latency);
                 pch.confirmSelect();
                 pch.addConfirmListener((tag, multiple) -> confirms.settle(tag, multiple, true),
                         (tag, multiple) -> confirms.settle(tag, multiple, false));
                 byte[] payload = new byte[payloadBytes];
                 Arrays.fill(payload, (byte) 'd');
                 long t0 = System.nanoTime();
-                pacer.start();
+                latency.start(pacer.start());
                 for (int i = 0; i < messages; i++) {
                     long due = pacer.awaitDue(i);
                     if (!confirms.window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
@@ -108,7 +107,7 @@ final class RabbitDurable implements DurableTarget {
                 Progress.await(confirms::settled, messages, STALL, deadline, name() + " confirms");
                 long n = Progress.await(consumed::get, messages, STALL, deadline, name() + " consumed");
                 return DurableResult.of(messages, confirms.acked.get(), confirms.nacked.get(), n, t0,
-                        lastConsumedNanos.get(), confirms.latencyNanos());
+                        lastConsumedNanos.get(), latency);
             } finally {
                 try (Channel admin = pconn.createChannel()) {
                     admin.queueDelete(queue);
@@ -124,10 +123,11 @@ final class RabbitDurable implements DurableTarget {
         final AtomicLong acked = new AtomicLong();
         final AtomicLong nacked = new AtomicLong();
         private final BitSet done;
-        private final Histogram nanos = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        private final ConfirmLatency latency;
         private long lowestOpen = 1; // delivery tags (publish sequence numbers) start at 1
 
-        Confirms(int messages, int maxInFlight) {
+        Confirms(int messages, int maxInFlight, ConfirmLatency latency) {
+            this.latency = latency;
             window = new Semaphore(maxInFlight);
             sentNanos = new AtomicLongArray(messages + 1);
             done = new BitSet(messages + 1);
@@ -141,7 +141,7 @@ final class RabbitDurable implements DurableTarget {
                     done.set((int) s);
                     if (ack) {
                         acked.incrementAndGet();
-                        nanos.recordValue(Math.min(now - sentNanos.get((int) s), nanos.getHighestTrackableValue()));
+                        latency.record(sentNanos.get((int) s), now);
                     } else {
                         nacked.incrementAndGet();
                     }
@@ -153,10 +153,6 @@ final class RabbitDurable implements DurableTarget {
 
         long settled() {
             return acked.get() + nacked.get();
-        }
-
-        synchronized Histogram latencyNanos() {
-            return nanos.copy();
         }
     }
 }

@@ -8,8 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SynchronizedHistogram;
 import tern.client.Confirm;
 import tern.client.ConnectOptions;
 import tern.client.ConsumeOptions;
@@ -58,7 +56,8 @@ final class TernDurable implements DurableTarget {
     }
 
     @Override
-    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, Duration timeout)
+    public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
+                               Duration timeout)
             throws Exception {
         String queue = "w4-tern-" + runs.incrementAndGet();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -76,14 +75,13 @@ final class TernDurable implements DurableTarget {
                 consumer.flush(STALL);
                 AtomicLong confirmed = new AtomicLong();
                 AtomicLong nacked = new AtomicLong();
-                Histogram nanos = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
                 byte[] payload = new byte[payloadBytes];
                 Arrays.fill(payload, (byte) 'd');
                 // The harness's own window, as for the other targets, so latency starts once a slot is taken; the
                 // client's window (maxUnconfirmed, the same size) then never blocks send.
                 Semaphore window = new Semaphore(maxInFlight);
                 long t0 = System.nanoTime();
-                pacer.start();
+                latency.start(pacer.start());
                 for (int i = 0; i < messages; i++) {
                     long due = pacer.awaitDue(i);
                     if (!window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
@@ -93,7 +91,7 @@ final class TernDurable implements DurableTarget {
                     CompletableFuture<Confirm> f = producer.send(queue, payload);
                     f.whenComplete((c, e) -> {
                         if (e == null) {
-                            nanos.recordValue(Math.min(System.nanoTime() - sent, nanos.getHighestTrackableValue()));
+                            latency.record(sent, System.nanoTime());
                             confirmed.incrementAndGet();
                         } else {
                             nacked.incrementAndGet();
@@ -104,7 +102,7 @@ final class TernDurable implements DurableTarget {
                 Progress.await(() -> confirmed.get() + nacked.get(), messages, STALL, deadline, name() + " confirms");
                 long n = Progress.await(consumed::get, messages, STALL, deadline, name() + " consumed");
                 return DurableResult.of(messages, confirmed.get(), nacked.get(), n, t0, lastConsumedNanos.get(),
-                        nanos);
+                        latency);
             } finally {
                 producer.deleteQueue(queue);
             }

@@ -54,6 +54,39 @@ class CompareOptionsTest {
 
     @Test
     @Timeout(5)
+    void settleAndTimelineOptions() {
+        assertThat(Compare.Options.parse(new String[0]).settleSeconds).isEqualTo(2);
+        assertThat(Compare.Options.parse(new String[0]).timelineDir).isNull();
+        Compare.Options o = Compare.Options.parse(new String[] {"--settle-seconds", "5", "--timeline=/tmp/tl"});
+        assertThat(o.settleSeconds).isEqualTo(5);
+        assertThat(o.timelineDir).hasToString("/tmp/tl");
+        assertThatThrownBy(() -> Compare.Options.parse(new String[] {"--settle-seconds", "-1"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--settle-seconds");
+    }
+
+    @Test
+    @Timeout(5)
+    void confirmLatencySplitsTheStartFromTheSettledRunAndKeepsTheWorstPer10Ms() {
+        ConfirmLatency l = new ConfirmLatency(2_000_000_000L);
+        long start = 1_000_000_000L;
+        l.start(start);
+        l.record(start, start + 300_000_000L);                           // due at 0 ms: 300 ms, start-up only
+        l.record(start + 5_000_000L, start + 6_000_000L);                 // 0-10 ms bucket: 1 ms
+        l.record(start + 2_000_000_000L, start + 2_004_000_000L);         // due at 2 s: 4 ms, settled
+        l.record(start + 2_001_000_000L, start + 2_003_000_000L);         // same bucket: 2 ms
+        assertThat(l.all().getTotalCount()).isEqualTo(4);
+        assertThat(l.all().getMaxValue()).isCloseTo(300_000_000L, org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(l.settled().getTotalCount()).isEqualTo(2);
+        assertThat(l.settled().getMaxValue()).isCloseTo(4_000_000L, org.assertj.core.data.Percentage.withPercentage(1));
+        long[] t = l.timeline();
+        assertThat(t).hasSize(201);
+        assertThat(t[0]).isEqualTo(300_000_000L);
+        assertThat(t[1]).isZero();
+        assertThat(t[200]).isEqualTo(4_000_000L);
+    }
+
+    @Test
+    @Timeout(5)
     void smallerMsgsKeepsTheRatios() {
         Compare.Options o = Compare.Options.parse(new String[] {"--msgs", "100000"});
         assertThat(Workload.W2.messages(o.w1Messages)).isEqualTo(50_000);
