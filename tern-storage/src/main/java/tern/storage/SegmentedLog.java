@@ -5,8 +5,6 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +66,8 @@ public final class SegmentedLog implements AutoCloseable {
     private static final int HEADER = RecordFormat.HEADER_BYTES;
     /** Most retired segment files a log keeps for reuse. */
     static final int MAX_SPARES = 2;
+    /** The lock file in a log's directory (see {@link DirectoryLock}). */
+    static final String LOCK_FILE = ".lock";
     /** Suffix of a spare (recovery ignores it). */
     static final String SPARE_SUFFIX = ".spare";
     /** Bytes each record takes on disk besides its payload (length, CRC, offset, timestamp). */
@@ -81,8 +81,7 @@ public final class SegmentedLog implements AutoCloseable {
     /** Whether callbacks wait for fsync (ALWAYS). */
     private final boolean confirmOnSync;
     private final RecoveryReport recoveryReport;
-    private final FileChannel lockChannel;
-    private final FileLock dirLock;
+    private final DirectoryLock dirLock;
 
     // --- segments: copy-on-write array, mutated under segmentsLock ---
     private final Object segmentsLock = new Object();
@@ -117,14 +116,13 @@ public final class SegmentedLog implements AutoCloseable {
     private final long[] drainOffsets = new long[DRAIN_BATCH];
     private final DurabilityCallback[] drainCallbacks = new DurabilityCallback[DRAIN_BATCH];
 
-    private SegmentedLog(Path dir, LogConfig config, Recovery.Plan plan, FileChannel lockChannel, FileLock dirLock,
-                         long startNanos) throws IOException {
+    private SegmentedLog(Path dir, LogConfig config, Recovery.Plan plan, DirectoryLock dirLock, long startNanos)
+            throws IOException {
         this.dir = dir;
         this.config = config;
         this.files = config.channelFactory();
         this.fsyncs = !(config.syncPolicy() instanceof SyncPolicy.Never);
         this.confirmOnSync = config.syncPolicy() instanceof SyncPolicy.Always;
-        this.lockChannel = lockChannel;
         this.dirLock = dirLock;
 
         List<Recovery.KeptSegment> kept = plan.segments();
@@ -181,7 +179,8 @@ public final class SegmentedLog implements AutoCloseable {
      * Opens (creating if needed) the log in {@code dir}, recovers it and returns it ready for appends. Recovery reads
      * the whole tail segment and only the index header and last record of every other segment, cuts the log at the
      * first torn or corrupt record and reports what it did ({@link #recoveryReport()}). A directory can be open in
-     * only one {@code SegmentedLog} at a time (an OS file lock on {@code dir/.lock} enforces it).
+     * only one {@code SegmentedLog} at a time: a {@link DirectoryLock} on {@code dir/.lock} enforces it, in this JVM
+     * as in others, and a refused attempt leaves the holder's lock in place.
      *
      * @param dir    the log's directory (one log per directory)
      * @param config limits and policies
@@ -193,30 +192,28 @@ public final class SegmentedLog implements AutoCloseable {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(config, "config");
         long start = System.nanoTime();
-        FileChannel lockChannel = null;
-        FileLock dirLock = null;
+        DirectoryLock dirLock = null;
         try {
-            Files.createDirectories(dir);
-            lockChannel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             try {
-                dirLock = lockChannel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                dirLock = null;
-            }
-            if (dirLock == null) {
+                dirLock = DirectoryLock.acquire(dir, LOCK_FILE);
+            } catch (DirectoryLock.InUse e) {
                 throw new StorageException(StorageException.Reason.IO_ERROR, "log directory " + dir
-                        + " is already open");
+                        + " is already open" + (e.thisProcess() ? "" : " in another process"));
             }
             Reclaimer.reclaimLeftovers(dir);
             Recovery.Plan plan = Recovery.plan(dir, config);
             Recovery.execute(plan, config);
-            return new SegmentedLog(dir, config, plan, lockChannel, dirLock, start);
+            return new SegmentedLog(dir, config, plan, dirLock, start);
         } catch (IOException e) {
-            Segment.closeQuietly(lockChannel);
+            if (dirLock != null) {
+                dirLock.close();
+            }
             throw new StorageException(RecordFormat.isDiskFull(e) ? StorageException.Reason.DISK_FULL
                     : StorageException.Reason.IO_ERROR, false, "cannot open log " + dir + ": " + e, e);
         } catch (RuntimeException e) {
-            Segment.closeQuietly(lockChannel);
+            if (dirLock != null) {
+                dirLock.close();
+            }
             throw e;
         }
     }
@@ -664,7 +661,18 @@ public final class SegmentedLog implements AutoCloseable {
             syncDirectory();
             syncedSegmentBase = last.baseOffset;
         }
-        last.writeChannel.force(false);
+        FileChannel ch = last.writeChannel;
+        try {
+            if (ch == null) {
+                throw new ClosedChannelException();
+            }
+            ch.force(false);
+        } catch (ClosedChannelException e) {
+            // Rolled and then deleted by retention since segs was read: its records no longer need syncing.
+            if (!last.deleted) {
+                throw e;
+            }
+        }
     }
 
     private void syncDirectory() throws IOException {
@@ -1071,12 +1079,7 @@ public final class SegmentedLog implements AutoCloseable {
         for (Segment s : segments) {
             s.close();
         }
-        try {
-            dirLock.release();
-        } catch (IOException ignored) {
-            // closing the channel releases it anyway
-        }
-        Segment.closeQuietly(lockChannel);
+        dirLock.close();
         StorageException f = closeSyncFailure;
         if (f != null) {
             throw new StorageException(f.reason(), true, "final fsync on close failed: " + f.getMessage(), f);

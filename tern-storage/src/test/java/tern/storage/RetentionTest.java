@@ -18,6 +18,7 @@ import static tern.storage.TestSupport.assertContent;
 import static tern.storage.TestSupport.bytes;
 import static tern.storage.TestSupport.payload;
 import static tern.storage.TestSupport.small;
+import static tern.storage.TestSupport.timestamp;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RetentionTest {
@@ -143,6 +144,28 @@ class RetentionTest {
             assertThat(log.recoveryReport().truncated()).isFalse();
             assertThat(log.endOffset()).isEqualTo(1100);
             assertContent(log, log.startOffset(), 1100, MAX);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void deletingTheSegmentJustRolledAwayFromDoesNotFailTheSyncThread() throws Exception {
+        // The sync thread reads the segment list, then fsyncs the last one; a roll followed at once by retention
+        // can delete that segment in between. That must not fail the log.
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS))) {
+            long end = 0;
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until) {
+                int segments = log.segmentCount();
+                while (log.segmentCount() == segments) {
+                    byte[] p = payload(end, 2000);
+                    log.append(p, 0, p.length, timestamp(end));
+                    end++;
+                }
+                log.deleteSegmentsBefore(Long.MAX_VALUE);
+            }
+            log.durable(end - 1).get(10, TimeUnit.SECONDS);
+            assertThat(log.failure()).isNull();
         }
     }
 
