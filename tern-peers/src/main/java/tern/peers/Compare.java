@@ -249,7 +249,7 @@ public final class Compare {
                             new ConfirmLatency(TimeUnit.SECONDS.toNanos(opt.settleSeconds)), opt.runTimeout);
                     log(label + ": " + describe(r));
                     writeTimeline(w + "-" + d.name() + "-" + (warmup ? "warmup" + (round + 1)
-                            : "run" + (round - opt.warmupRuns + 1)), r.timelineNanos());
+                            : "run" + (round - opt.warmupRuns + 1)), r);
                     if (!warmup) {
                         byTarget.computeIfAbsent(d.name(), k2 -> new ArrayList<>()).add(r);
                     }
@@ -261,11 +261,14 @@ public final class Compare {
     }
 
     /** Option --timeline: one "ms worst_us" line per 10 ms of due time. */
-    private void writeTimeline(String name, long[] worstNanos) throws IOException {
+    private void writeTimeline(String name, DurableResult r) throws IOException {
         if (opt.timelineDir == null) {
             return;
         }
-        StringBuilder sb = new StringBuilder("# worst confirm latency per 10 ms of due time: ms-since-start worst-us\n");
+        long[] worstNanos = r.timelineNanos();
+        StringBuilder sb = new StringBuilder("# worst confirm latency per 10 ms of due time: ms-since-start worst-us\n"
+                + "# start " + java.time.Instant.ofEpochMilli(r.startEpochMillis()) + " (" + r.startEpochMillis()
+                + " ms since the epoch)\n");
         for (int b = 0; b < worstNanos.length; b++) {
             sb.append(b * TimeUnit.NANOSECONDS.toMillis(ConfirmLatency.BUCKET_NANOS)).append(' ')
                     .append(worstNanos[b] / 1000).append('\n');

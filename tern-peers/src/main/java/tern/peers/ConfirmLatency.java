@@ -21,6 +21,7 @@ final class ConfirmLatency {
     private final Histogram settled = new Histogram(HIGHEST, 3);
     private final long[] worst = new long[BUCKETS];
     private long startNanos;
+    private long startEpochMillis;
     private int lastBucket = -1;
 
     /** @param settleNanos origins earlier than this after {@link #start} count in all figures but the settled one */
@@ -31,6 +32,12 @@ final class ConfirmLatency {
     /** Call once, when the first message's clock starts (with {@link Pacer#start}). */
     synchronized void start(long nowNanos) {
         startNanos = nowNanos;
+        startEpochMillis = System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nowNanos);
+    }
+
+    /** Wall-clock time of {@link #start}, to line the timeline up with broker logs. */
+    synchronized long startEpochMillis() {
+        return startEpochMillis;
     }
 
     /** One confirm that arrived at nowNanos for a message whose latency origin is originNanos. */

@@ -78,6 +78,8 @@ class CompareOptionsTest {
         assertThat(l.all().getMaxValue()).isCloseTo(300_000_000L, org.assertj.core.data.Percentage.withPercentage(1));
         assertThat(l.settled().getTotalCount()).isEqualTo(2);
         assertThat(l.settled().getMaxValue()).isCloseTo(4_000_000L, org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(l.startEpochMillis()).isCloseTo(System.currentTimeMillis() - (System.nanoTime() - start) / 1_000_000,
+                org.assertj.core.data.Offset.offset(50L));
         long[] t = l.timeline();
         assertThat(t).hasSize(201);
         assertThat(t[0]).isEqualTo(300_000_000L);
