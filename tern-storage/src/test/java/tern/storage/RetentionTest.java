@@ -3,8 +3,13 @@ package tern.storage;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -166,6 +171,78 @@ class RetentionTest {
             }
             log.durable(end - 1).get(10, TimeUnit.SECONDS);
             assertThat(log.failure()).isNull();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void appendsRetentionAndReadsOnThreeThreadsAtOnceStayConsistent() throws Exception {
+        // As in a queue: the event loop appends, the housekeeping thread deletes consumed segments, consumers read.
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS))) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicLong deleted = new AtomicLong();
+            AtomicLong reads = new AtomicLong();
+            Thread retention = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        // Keep the last ~200 records: whole segments below that go as soon as they can.
+                        deleted.addAndGet(log.deleteSegmentsBefore(log.endOffset() - 200));
+                        Thread.onSpinWait();
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            Thread reader = new Thread(() -> {
+                Random random = new Random(7);
+                try {
+                    while (!stop.get()) {
+                        long start = log.startOffset();
+                        long end = log.endOffset();
+                        if (end == start) {
+                            continue;
+                        }
+                        long o = start + (long) (random.nextDouble() * (end - start));
+                        try {
+                            LogRecord r = log.read(o);
+                            assertThat(r.offset()).isEqualTo(o);
+                            assertThat(r.payloadBytes()).isEqualTo(payload(o, MAX));
+                            reads.incrementAndGet();
+                        } catch (StorageException e) {
+                            // Deleted between reading startOffset and the read: the only allowed refusal.
+                            assertThat(e.reason()).isEqualTo(StorageException.Reason.OFFSET_OUT_OF_RANGE);
+                            assertThat(o).isLessThan(log.startOffset());
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            retention.start();
+            reader.start();
+            long end = 0;
+            List<CompletableFuture<Long>> confirms = new ArrayList<>();
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until && failure.get() == null) {
+                byte[] p = payload(end, MAX);
+                log.append(p, 0, p.length, timestamp(end));
+                if (end % 50 == 0) {
+                    confirms.add(log.durable(end));
+                }
+                end++;
+            }
+            stop.set(true);
+            retention.join(10_000);
+            reader.join(10_000);
+            assertThat(failure.get()).isNull();
+            for (CompletableFuture<Long> f : confirms) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(log.failure()).isNull();
+            assertThat(deleted.get()).isPositive();
+            assertThat(reads.get()).isPositive();
+            assertContent(log, log.startOffset(), end, MAX);
         }
     }
 
