@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -267,7 +268,7 @@ public final class Compare {
         }
         long[] worstNanos = r.timelineNanos();
         StringBuilder sb = new StringBuilder("# worst confirm latency per 10 ms of due time: ms-since-start worst-us\n"
-                + "# start " + java.time.Instant.ofEpochMilli(r.startEpochMillis()) + " (" + r.startEpochMillis()
+                + "# start " + Instant.ofEpochMilli(r.startEpochMillis()) + " (" + r.startEpochMillis()
                 + " ms since the epoch)\n");
         for (int b = 0; b < worstNanos.length; b++) {
             sb.append(b * TimeUnit.NANOSECONDS.toMillis(ConfirmLatency.BUCKET_NANOS)).append(' ')

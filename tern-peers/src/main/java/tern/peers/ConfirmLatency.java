@@ -1,5 +1,6 @@
 package tern.peers;
 
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
@@ -64,6 +65,6 @@ final class ConfirmLatency {
 
     /** The worst latency (nanoseconds) per bucket of origin time, up to the last bucket that saw a confirm. */
     synchronized long[] timeline() {
-        return java.util.Arrays.copyOf(worst, lastBucket + 1);
+        return Arrays.copyOf(worst, lastBucket + 1);
     }
 }

@@ -60,8 +60,7 @@ final class JetStreamDurable implements DurableTarget {
 
     @Override
     public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
-                               Duration timeout)
-            throws Exception {
+                             Duration timeout) throws Exception {
         int runNo = runs.incrementAndGet();
         String stream = "W4_" + runNo;
         String subject = "w4.run" + runNo;

@@ -57,8 +57,7 @@ final class TernDurable implements DurableTarget {
 
     @Override
     public DurableResult run(int messages, int payloadBytes, int maxInFlight, Pacer pacer, ConfirmLatency latency,
-                               Duration timeout)
-            throws Exception {
+                             Duration timeout) throws Exception {
         String queue = "w4-tern-" + runs.incrementAndGet();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection producer = connect("w4-producer", maxInFlight);
