@@ -171,9 +171,15 @@ final class Recovery {
                 recordsScanned += r.records();
                 KeptSegment seg = new KeptSegment(base, r.validBytes(), r.endOffset(), r.lastRecordPosition(),
                         r.maxTimestamp(), index);
-                if (!last && r.damage() == RecoveryReport.Damage.NONE && r.endOffset() == nextBase) {
-                    // Intact sealed segment with a missing or stale index: keep it and rewrite the index.
+                if (!last && r.endOffset() == nextBase) {
+                    // Intact sealed segment with a missing or stale index: keep it and rewrite the index. Bytes
+                    // past its last record cannot be records of this log (the next offset is the next segment's
+                    // first): they are the stale tail of a recycled file sealed before the sync thread cut it
+                    // (docs/storage.md, "Recycling"). Cut them; they are not damage, and the log goes on.
                     kept.add(seg);
+                    if (r.validBytes() < size) {
+                        tailActions.add(new Truncate(logPath, r.validBytes()));
+                    }
                     indexWrites.add(new WriteIndex(indexPath, seg));
                     continue;
                 }

@@ -154,6 +154,33 @@ class RecoveryTest {
         assertThat(TestSupport.segmentFiles(dir).size()).isGreaterThanOrEqualTo(2);
     }
 
+    /**
+     * A recycled file sealed before the sync thread cut it: a sealed segment with no index whose records all check
+     * out and run up to the next segment's base, followed by stale records of an older segment. Recovery cuts the
+     * stale bytes and keeps every later segment (they may hold records confirmed under an interval policy).
+     */
+    @Test
+    @Timeout(60)
+    void aStaleTailAfterASealedSegmentsLastRecordIsCutWithoutDroppingLaterSegments() throws IOException {
+        Path dir = pristine();
+        List<Path> segments = TestSupport.segmentFiles(dir);
+        Path second = segments.get(1);
+        long size = Files.size(second);
+        byte[] stale = Files.readAllBytes(segments.get(0)); // records whose offsets are below the segment's base
+        try (FileChannel ch = FileChannel.open(second, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(stale), size);
+        }
+        Files.delete(dir.resolve(second.getFileName().toString().replace(".log", ".index")));
+        try (SegmentedLog log = SegmentedLog.open(dir, small(SyncPolicy.ALWAYS))) {
+            RecoveryReport report = log.recoveryReport();
+            assertThat(report.damage()).isEqualTo(RecoveryReport.Damage.NONE);
+            assertThat(report.segmentsDropped()).isZero();
+            assertThat(log.segmentCount()).isEqualTo(segments.size());
+            assertContent(log, 0, 700, MAX);
+        }
+        assertThat(Files.size(second)).isEqualTo(size);
+    }
+
     /** Bit rot in the middle of a sealed segment is not scanned at open, but a read never returns it. */
     @Test
     @Timeout(60)
