@@ -47,7 +47,7 @@ import tern.protocol.auth.ScramException;
 final class TernConnection implements Connection {
     static final String CLIENT_VERSION = "0.1.0";
     /** Subject tokens are the server's to limit (WELCOME does not carry its maximum); the format allows 1024. */
-    static final int MAX_SUBJECT_TOKENS = 1024;
+    private static final int MAX_SUBJECT_TOKENS = 1024;
     /** Largest frame accepted before WELCOME (WELCOME, ERROR, CHALLENGE are small). */
     private static final int HANDSHAKE_MAX_FRAME_BYTES = 64 << 10;
     /** Most cached subject encodings per connection; beyond it subjects are encoded per publish. */
@@ -858,14 +858,19 @@ final class TernConnection implements Connection {
         return handler;
     }
 
+    /** Throws IllegalArgumentException naming what is wrong with a subject pattern (SUB, QBIND). */
+    void checkPattern(String pattern) {
+        try {
+            Subjects.checkPattern(pattern, info.maxSubjectBytes(), MAX_SUBJECT_TOKENS);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException("invalid subject pattern '" + pattern + "': " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public Subscription subscribe(SubscribeOptions options, MessageHandler handler) {
         ServerInfo limits = info;
-        try {
-            Subjects.checkPattern(options.subject(), limits.maxSubjectBytes(), MAX_SUBJECT_TOKENS);
-        } catch (ProtocolException e) {
-            throw new IllegalArgumentException("invalid subject pattern '" + options.subject() + "': " + e.getMessage(), e);
-        }
+        checkPattern(options.subject());
         String queue = options.queueGroup();
         if (queue != null) {
             try {

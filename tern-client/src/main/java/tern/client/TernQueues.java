@@ -25,7 +25,6 @@ import tern.protocol.FrameType;
 import tern.protocol.Frames;
 import tern.protocol.ProtocolException;
 import tern.protocol.QueueSpec;
-import tern.protocol.Subjects;
 
 /**
  * The queue half of a {@link TernConnection} (docs/protocol.md section 16): admin requests, sends with confirms
@@ -56,8 +55,7 @@ final class TernQueues {
     private TernQueueConsumer lastConsumer;
     // Reader thread only: the last DELIVER subject, reused while its bytes repeat (a queue's deliveries mostly
     // carry the queue's own name).
-    private byte[] lastSubjectBytes = new byte[0];
-    private String lastSubject = "";
+    private final LastSubject lastSubject = new LastSubject();
 
     TernQueues(TernConnection connection, WriteBuffer out, DeliveryRing ring, ConnectOptions options) {
         this.connection = connection;
@@ -142,12 +140,7 @@ final class TernQueues {
         if (pattern == null) {
             throw new IllegalArgumentException("subject pattern is null");
         }
-        try {
-            Subjects.checkPattern(pattern, connection.serverInfo().maxSubjectBytes(),
-                    TernConnection.MAX_SUBJECT_TOKENS);
-        } catch (ProtocolException e) {
-            throw new IllegalArgumentException("invalid subject pattern '" + pattern + "': " + e.getMessage(), e);
-        }
+        connection.checkPattern(pattern);
         int id = connection.nextId();
         return (Long) call(id, new Frame.QBind(id, unbind, queue, pattern)) > 0;
     }
@@ -455,18 +448,7 @@ final class TernQueues {
 
     /** Decodes the {@code str} at p, or returns the previous subject when the bytes are the same. */
     private String subject(ByteBuffer b, int p, int end) {
-        int len = Codec.strBytes(b, p, end, "DELIVER subject");
-        byte[] last = lastSubjectBytes;
-        if (len == last.length && b.hasArray()
-                && Arrays.equals(b.array(), b.arrayOffset() + p + 2, b.arrayOffset() + p + 2 + len, last, 0, len)) {
-            return lastSubject;
-        }
-        String s = Codec.utf8(b, p + 2, len);
-        byte[] copy = new byte[len];
-        b.get(p + 2, copy);
-        lastSubjectBytes = copy;
-        lastSubject = s;
-        return s;
+        return lastSubject.of(b, p + 2, Codec.strBytes(b, p, end, "DELIVER subject"));
     }
 
     private void offerPull(TernQueueConsumer c, Delivery d) {

@@ -1,9 +1,7 @@
 package tern.client;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +33,7 @@ final class TernSubscription implements Subscription {
     /** No wildcard token: every message's subject is the subscription's own. */
     private final boolean literal;
     // Reader thread only: the last subject seen, reused while the bytes repeat.
-    private byte[] lastSubjectBytes = new byte[0];
-    private String lastSubject = "";
+    private final LastSubject lastSubject = new LastSubject();
 
     TernSubscription(TernConnection connection, int sid, SubscribeOptions options, MessageHandler handler, boolean inbox) {
         this.connection = connection;
@@ -135,14 +132,7 @@ final class TernSubscription implements Subscription {
         if (literal) {
             return subject; // the server delivers only messages published to exactly this subject
         }
-        byte[] a = b.array();
-        int from = b.arrayOffset() + offset;
-        if (length == lastSubjectBytes.length && Arrays.equals(a, from, from + length, lastSubjectBytes, 0, length)) {
-            return lastSubject;
-        }
-        lastSubjectBytes = Arrays.copyOfRange(a, from, from + length);
-        lastSubject = new String(lastSubjectBytes, StandardCharsets.UTF_8);
-        return lastSubject;
+        return lastSubject.of(b, offset, length);
     }
 
     private static boolean isLiteral(String pattern) {

@@ -259,15 +259,15 @@ final class WriteBuffer {
         }
     }
 
-    /**
-     * Lock held, not writing, sink attached: takes the active buffer and writes it, then {@code after} (frames too
-     * large to buffer), without the lock. Returns with the lock held.
-     */
+    /** {@link #writeOut(ByteBuffer...)} with nothing after the buffer. */
     private void writeOut() {
         writeOut(NO_PARTS);
     }
 
-    /** {@link #writeOut()}, then the given parts, in the same turn on the socket. */
+    /**
+     * Lock held, not writing, sink attached: takes the active buffer and writes it, then {@code after} (frames too
+     * large to buffer) in the same turn on the socket, without the lock. Returns with the lock held.
+     */
     private void writeOut(ByteBuffer... after) {
         assert lock.isHeldByCurrentThread() && !writing && sink != null;
         writing = true;

@@ -65,6 +65,9 @@ public final class Compare {
             System.out.println(Options.USAGE);
             return;
         }
+        if (opt.timelineDir != null) {
+            Files.createDirectories(opt.timelineDir); // fails here, before any broker starts, not inside a run
+        }
         Path workDir = opt.workDir != null ? Files.createDirectories(opt.workDir)
                 : Files.createTempDirectory("tern-peers-");
         Compare c = new Compare(opt, workDir);
@@ -262,7 +265,7 @@ public final class Compare {
     }
 
     /** Option --timeline: one "ms worst_us" line per 10 ms of due time. */
-    private void writeTimeline(String name, DurableResult r) throws IOException {
+    private void writeTimeline(String name, DurableResult r) {
         if (opt.timelineDir == null) {
             return;
         }
@@ -274,8 +277,12 @@ public final class Compare {
             sb.append(b * TimeUnit.NANOSECONDS.toMillis(ConfirmLatency.BUCKET_NANOS)).append(' ')
                     .append(worstNanos[b] / 1000).append('\n');
         }
-        Files.createDirectories(opt.timelineDir);
-        Files.writeString(opt.timelineDir.resolve(name + ".txt"), sb);
+        Path file = opt.timelineDir.resolve(name + ".txt");
+        try {
+            Files.writeString(file, sb);
+        } catch (IOException e) {
+            log("cannot write timeline " + file + ": " + e); // the run itself went fine
+        }
     }
 
     private void fail(Workload w, String target, String label, Exception e) {

@@ -20,10 +20,6 @@ final class Pacer {
         this.ratePerSec = ratePerSec;
     }
 
-    boolean paced() {
-        return ratePerSec > 0;
-    }
-
     /** Call once, right before the first message; returns the start (the first message's due time). */
     long start() {
         startNanos = System.nanoTime();

@@ -64,12 +64,10 @@ public final class DirectoryLock implements AutoCloseable {
 
     private final Path dir;
     private final FileChannel channel;
-    private final FileLock lock;
 
-    private DirectoryLock(Path dir, FileChannel channel, FileLock lock) {
+    private DirectoryLock(Path dir, FileChannel channel) {
         this.dir = dir;
         this.channel = channel;
-        this.lock = lock;
     }
 
     /**
@@ -102,17 +100,11 @@ public final class DirectoryLock implements AutoCloseable {
                 throw new InUse(file, false, readContent(ch));
             }
             locked = true;
-            return new DirectoryLock(real, ch, lock);
+            return new DirectoryLock(real, ch);
         } finally {
             if (!locked) {
                 HELD.remove(real);
-                if (ch != null) {
-                    try {
-                        ch.close();
-                    } catch (IOException ignored) {
-                        // it held no lock
-                    }
-                }
+                Segment.closeQuietly(ch); // null, or a channel that holds no lock
             }
         }
     }
@@ -137,22 +129,12 @@ public final class DirectoryLock implements AutoCloseable {
         return channel;
     }
 
-    /** Releases the lock; idempotent. */
+    /** Releases the lock (closing its channel does); idempotent. */
     @Override
     public void close() {
-        if (!channel.isOpen()) {
-            return;
+        if (channel.isOpen()) {
+            Segment.closeQuietly(channel);
+            HELD.remove(dir);
         }
-        try {
-            lock.release();
-        } catch (IOException ignored) {
-            // closing the channel releases it too
-        }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // released with the channel either way
-        }
-        HELD.remove(dir);
     }
 }

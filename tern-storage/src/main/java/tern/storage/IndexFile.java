@@ -3,6 +3,7 @@ package tern.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -19,6 +20,7 @@ import java.util.zip.CRC32C;
  * {@code headerCrc32c} covers bytes 0..47, so opening a log reads only the 52-byte header of each sealed segment.
  */
 final class IndexFile {
+    private static final System.Logger LOG = System.getLogger("tern.storage");
 
     static final int MAGIC = 0x5449_4458;
     static final int VERSION = 1;
@@ -70,6 +72,24 @@ final class IndexFile {
         try (FileChannel ch = files.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             RecordFormat.writeFully(ch, encoded.duplicate(), 0);
+        }
+    }
+
+    /**
+     * {@link #write}, best effort: the index is a cache that the next open rebuilds, so a failure (a full disk)
+     * only logs a warning and removes what may have been written.
+     */
+    static void writeOrDrop(FileChannelFactory files, Path path, ByteBuffer encoded) {
+        try {
+            write(files, path, encoded);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not write index " + path + " (the next open rebuilds it): "
+                    + e);
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // a partial index fails its CRC at the next open and is rebuilt anyway
+            }
         }
     }
 

@@ -60,7 +60,7 @@ final class Reclaimer {
         }
     }
 
-    /** Waits until every file queued so far is gone or given up on (tests and close paths). */
+    /** Waits until every file queued so far is gone or given up on (for tests). */
     static boolean awaitIdle(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (PENDING.get() > 0) {
@@ -91,8 +91,8 @@ final class Reclaimer {
             try {
                 shrinkAndDelete(p);
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "could not reclaim " + p + " (" + e + "); the next open of its"
-                        + " log retries");
+                LOG.log(System.Logger.Level.WARNING, "could not reclaim " + p + " (" + e + "); it is retried when its"
+                        + " log, or the queue engine for a deleted queue's directory, opens next");
             } catch (InterruptedException e) {
                 return;
             } finally {

@@ -21,7 +21,6 @@ import java.util.List;
  * </ol>
  */
 final class Recovery {
-    private static final System.Logger LOG = System.getLogger("tern.storage");
 
     /**
      * A segment that survives recovery.
@@ -92,21 +91,10 @@ final class Recovery {
                 }
             }
             long[] entries = segment.index().toArray();
-            try {
-                IndexFile.write(config.channelFactory(), path, IndexFile.encode(segment.baseOffset(),
-                        segment.endOffset() - 1, segment.maxTimestamp(), segment.size(),
-                        segment.lastRecordPosition(), entries, entries.length));
-            } catch (IOException e) {
-                // The index is a cache (the kept segment carries the index just rebuilt in memory): a full disk
-                // must not stop the log from opening. The next open scans the segment and tries again.
-                LOG.log(System.Logger.Level.WARNING, "could not rewrite index " + path + " at recovery (the next"
-                        + " open rebuilds it; the log opens without it): " + e);
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                    // a partial index fails its CRC at the next open and is rebuilt anyway
-                }
-            }
+            // The kept segment carries the index just rebuilt in memory: a full disk must not stop the log opening.
+            IndexFile.writeOrDrop(config.channelFactory(), path, IndexFile.encode(segment.baseOffset(),
+                    segment.endOffset() - 1, segment.maxTimestamp(), segment.size(), segment.lastRecordPosition(),
+                    entries, entries.length));
         }
     }
 

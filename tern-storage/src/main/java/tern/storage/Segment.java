@@ -172,18 +172,8 @@ final class Segment {
                 return;
             }
             long[] entries = index().toArray();
-            ByteBuffer encoded = IndexFile.encode(baseOffset, endOffset - 1, maxTimestamp, size,
-                    lastRecordPosition, entries, entries.length);
-            try {
-                IndexFile.write(config.channelFactory(), indexPath, encoded);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "could not write index " + indexPath + " (recovery will rebuild it): " + e);
-                try {
-                    Files.deleteIfExists(indexPath);
-                } catch (IOException ignored) {
-                    // recovery validates the file anyway
-                }
-            }
+            IndexFile.writeOrDrop(config.channelFactory(), indexPath, IndexFile.encode(baseOffset, endOffset - 1,
+                    maxTimestamp, size, lastRecordPosition, entries, entries.length));
         }
     }
 
@@ -307,16 +297,9 @@ final class Segment {
 
     /**
      * Retention: takes the segment out of the log by renaming its file (recovery no longer sees it; the caller
-     * fsyncs the directory) and deletes its index; the {@link Reclaimer} frees the space in the background.
-     * Concurrent readers of this segment get OFFSET_OUT_OF_RANGE.
-     */
-    void delete() throws IOException {
-        retire(null);
-    }
-
-    /**
-     * Like {@link #delete} but keeps the file as {@code spare} for a later segment of this log (the caller fsyncs
-     * the directory). False when the file was already gone.
+     * fsyncs the directory) and deletes its index. With {@code spare} null the {@link Reclaimer} frees the space in
+     * the background; otherwise the file is kept as {@code spare} for a later segment of this log. Concurrent
+     * readers of this segment get OFFSET_OUT_OF_RANGE. False when the file was already gone.
      */
     boolean retire(Path spare) throws IOException {
         synchronized (lock) {

@@ -150,6 +150,7 @@ public final class SegmentedLog implements AutoCloseable {
                             + " log " + dir + " failed", e);
                 }
             }
+            collectSpares();
         } catch (IOException | RuntimeException e) {
             for (Segment s : segs) {
                 if (s != null) {
@@ -158,7 +159,6 @@ public final class SegmentedLog implements AutoCloseable {
             }
             throw e;
         }
-        collectSpares();
         this.nextOffset = active.endOffset();
         this.endOffset = nextOffset;
         this.syncedOffset = nextOffset;
@@ -661,14 +661,18 @@ public final class SegmentedLog implements AutoCloseable {
             syncDirectory();
             syncedSegmentBase = last.baseOffset;
         }
+        // The last segment read may have rolled and been deleted by retention since: then its records no longer
+        // need syncing.
         FileChannel ch = last.writeChannel;
-        try {
-            if (ch == null) {
+        if (ch == null) {
+            if (!last.deleted) {
                 throw new ClosedChannelException();
             }
+            return;
+        }
+        try {
             ch.force(false);
         } catch (ClosedChannelException e) {
-            // Rolled and then deleted by retention since segs was read: its records no longer need syncing.
             if (!last.deleted) {
                 throw e;
             }
