@@ -61,11 +61,6 @@ final class DataDirLock implements AutoCloseable {
         }
     }
 
-    /** The locked directory (its real path). */
-    Path directory() {
-        return lock.directory();
-    }
-
     /** Releases the lock; idempotent. */
     @Override
     public void close() {

@@ -125,15 +125,16 @@ public final class TernBroker implements AutoCloseable {
             shutdownGroups();
             queues.close();
             dataLock.close();
-            throw new IllegalStateException(e.toString(), e);
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": " + e, e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
     /**
      * Starts a broker and returns once it accepts connections. Throws IllegalStateException when the
-     * address cannot be bound (the message names host and port), or when the data directory is held by another
-     * broker (the message names the directory and, when it can be known, the other broker's pid).
+     * address cannot be bound (the message names host and port), when the data directory is held by another
+     * broker (the message names the directory and, when it can be known, the other broker's pid), or when anything
+     * else needed to start fails, such as the users file or the queues (with that failure's own message).
      */
     public static TernBroker start(BrokerConfig config) {
         TernBroker broker;
@@ -142,15 +143,12 @@ public final class TernBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding " + config.host() + ":" + config.port(), e);
-        } catch (IllegalArgumentException e) {
-            // the users file cannot be loaded: the message names it (and the line)
-            throw new IllegalStateException(e.getMessage(), e);
-        } catch (DataDirLock.Failure e) {
-            // the message names the data directory and who holds it
+        } catch (IllegalStateException e) {
+            // the address cannot be bound, or the data directory is held: the message says which
             throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
-                    + e.getMessage(), e);
+            // the users file cannot be loaded (the message names it and the line), the queues cannot open, ...
+            throw new IllegalStateException(e.getMessage() != null ? e.getMessage() : e.toString(), e);
         }
         Limits l = config.limits();
         log.info("tern broker {} listening on {}:{} ({}, {} event loop{}); limits: maxConnections={} maxFrameBytes={} "

@@ -55,6 +55,7 @@ class DataDirLockTest extends BrokerTestBase {
         // binding the first broker's port fails after the lock was taken: it must be released again
         assertThatThrownBy(() -> TernBroker.start(BrokerConfig.defaults().withPort(first.port()).withDataDir(data)))
                 .hasMessageContaining("127.0.0.1:" + first.port());
+        assertThat(data.resolve(DataDirLock.FILE)).as("the failed start had taken the lock").exists();
         DataDirLock.acquire(data).close();
     }
 }

@@ -221,7 +221,10 @@ class DiskFullIT {
         }
     }
 
-    /** Sends until one publish is confirmed; each refusal must be DISK_FULL and come within RESUME_WITHIN. */
+    /**
+     * Sends until one publish is confirmed, within RESUME_WITHIN of freeing space; each refusal before it must be
+     * DISK_FULL and come within RESUME_WITHIN too.
+     */
     private static void awaitPublishesResume(Connection c, long seed, long[] nextId, Set<Long> confirmed,
                                              long freedAt, String when) {
         while (true) {
@@ -229,6 +232,8 @@ class DiskFullIT {
             try {
                 c.sendAndWait(QUEUE, CheckedPayload.of(seed, id, BODY, BODY), WAIT);
                 confirmed.add(id);
+                assertThat(System.nanoTime() - freedAt).as("publishes resume within %s of freeing space%s",
+                        RESUME_WITHIN, when).isLessThan(RESUME_WITHIN.toNanos());
                 return;
             } catch (ServerException e) {
                 assertThat(e.code()).isEqualTo(ErrorCode.DISK_FULL);

@@ -129,11 +129,11 @@ class QueueRawIT {
             while (byId.size() < 8) { // 11..15, 20, 21, 23 (QINFO first, then COUNT); 22 gets no answer
                 Frame f = c.receive(WAIT);
                 assertThat(f).as("answers so far: " + byId).isNotNull();
-                int id = f instanceof Frame.Confirm cf ? cf.id() : f instanceof Frame.Error e ? e.id()
-                        : f instanceof Frame.Count n ? n.id() : f instanceof Frame.QInfo q ? q.id() : -1;
-                if (id != -1) {
-                    byId.merge(id, f, (a, b) -> id == 23 ? a : b);
-                }
+                addAnswer(byId, f);
+            }
+            // A CONFIRM for 22 would be written with 21's: read everything up to a PONG, so the check below sees it.
+            for (Frame f : untilPong(c, 24)) {
+                addAnswer(byId, f);
             }
             // 11..13 fit (max length 3), 14 and 15 are refused one by one, 22 asked for no CONFIRM.
             assertThat(byId.get(11)).isEqualTo(new Frame.Confirm(11, 0, true));
@@ -147,6 +147,15 @@ class QueueRawIT {
             assertThat(byId).doesNotContainKey(22);
             // The listing came after 21 and 22: both are in the queue.
             assertThat(((Frame.QInfo) byId.get(23)).depth()).isEqualTo(2);
+        }
+    }
+
+    /** Files an answer by its request id; of 23's answers (QINFO, then COUNT) it keeps the QINFO. */
+    private static void addAnswer(Map<Integer, Frame> byId, Frame f) {
+        int id = f instanceof Frame.Confirm cf ? cf.id() : f instanceof Frame.Error e ? e.id()
+                : f instanceof Frame.Count n ? n.id() : f instanceof Frame.QInfo q ? q.id() : -1;
+        if (id != -1) {
+            byId.merge(id, f, (a, b) -> id == 23 ? a : b);
         }
     }
 

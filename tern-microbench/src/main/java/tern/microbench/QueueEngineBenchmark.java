@@ -115,7 +115,8 @@ public class QueueEngineBenchmark {
     private final long[] tokens = new long[RING];
     private final AtomicLong delivered = new AtomicLong();
     private volatile boolean ackerIdle;
-    private volatile boolean stopping;
+    /** Set at tear-down: the consumer's cancellation and the acker's end are expected (the test sets it too). */
+    volatile boolean stopping;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {

@@ -23,13 +23,10 @@ final class MessageCodec {
     /** Fixed bytes besides subject, headers, origin and payload. */
     static final int OVERHEAD_BYTES = 1 + 1 + 2 + 4 + 2 + 1 + 4;
 
-    static int encodedBytes(byte[] subject, byte[] headers, byte[] origin, byte[] payload) {
-        return OVERHEAD_BYTES + subject.length + headers.length + (origin == null ? 0 : origin.length) + payload.length;
-    }
-
     /**
      * Encodes one record into b at index {@code at} (absolute puts; b's position and limit are unchanged) and
-     * returns the index after it. b has room for {@link #encodedBytes} bytes from at.
+     * returns the index after it. b has room for the record from at ({@link RecordEncoder#maxEncodedBytes} bytes are
+     * enough).
      */
     static int encode(ByteBuffer b, int at, byte[] subject, byte[] headers, DeadLetter dead, byte[] origin,
                       byte[] payload) {

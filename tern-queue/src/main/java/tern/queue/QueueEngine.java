@@ -544,10 +544,11 @@ public final class QueueEngine implements AutoCloseable {
      */
     public void publish(String queue, PublishBatch batch) {
         batch.markPublished();
-        QueueState q = queues.get(queue);
-        if (q == null) {
-            batch.refuseFrom(0, closed ? new QueueException(ErrorCode.SERVER_SHUTDOWN, "queue engine closed")
-                    : new QueueException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + queue + "'"));
+        QueueState q;
+        try {
+            q = find(queue);
+        } catch (QueueException e) {
+            batch.refuseFrom(0, e);
             return;
         }
         long max = config.limits().maxMessageBytes();
@@ -814,9 +815,8 @@ public final class QueueEngine implements AutoCloseable {
     }
 
     void reportCheckpointDeferred(QueueState q, IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': recovery checkpoint deferred (" + e + "); its"
-                + " recovered messages are served, publishes to it are refused with DISK_FULL until the checkpoint"
-                + " is written (retried every " + QueueState.HOUSEKEEPING_INTERVAL_MILLIS + " ms)");
+        LOG.log(System.Logger.Level.WARNING, "queue '" + q.name + "': recovery checkpoint deferred, its recovered"
+                + " messages are served: " + QueueState.deferredCheckpointText(e.toString()));
     }
 
     void reportCheckpointRetry(QueueState q, Exception e, boolean written) {

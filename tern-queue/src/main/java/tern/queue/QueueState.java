@@ -288,9 +288,8 @@ final class QueueState {
             throw new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + name + "': " + f);
         }
         if (deferredCheckpoint != null) {
-            throw new QueueException(ErrorCode.DISK_FULL, "queue '" + name + "': disk full, publish refused: its"
-                    + " recovery checkpoint is not written yet (" + deferredCheckpoint + "); retried every "
-                    + HOUSEKEEPING_INTERVAL_MILLIS + " ms");
+            throw new QueueException(ErrorCode.DISK_FULL, "queue '" + name + "': disk full: "
+                    + deferredCheckpointText(deferredCheckpoint));
         }
     }
 
@@ -936,10 +935,18 @@ final class QueueState {
         }
     }
 
+    /**
+     * What a deferred recovery checkpoint means, for the refusals, {@link QueueInfo#failure()} and the log (one text
+     * for all three); cause is the write's error as text.
+     */
+    static String deferredCheckpointText(String cause) {
+        return "recovery checkpoint not written yet (" + cause + "): publishes refused with DISK_FULL until it is"
+                + " written (retried every " + HOUSEKEEPING_INTERVAL_MILLIS + " ms)";
+    }
+
     QueueInfo info() {
-        String why = failure != null ? failure : deferredCheckpoint == null ? null
-                : "recovery checkpoint not written yet (" + deferredCheckpoint + "): publishes refused with DISK_FULL"
-                        + " until it is (retried every " + HOUSEKEEPING_INTERVAL_MILLIS + " ms)";
+        String why = failure != null ? failure
+                : deferredCheckpoint == null ? null : deferredCheckpointText(deferredCheckpoint);
         return new QueueInfo(name, options, bindings.stream().map(SubjectPattern::pattern).toList(), depth,
                 depthBytes, unacked.size(), consumers.size(), published, delivered, redelivered, acked,
                 deadLettered, expired, dropped, why, engine.now());

@@ -17,7 +17,7 @@ import tern.protocol.ErrorCode;
 class PublishBatchTest extends QueueTestSupport {
     static final QueueOptions D = QueueOptions.DURABLE;
 
-    /** Records its single outcome; a second one fails the test. */
+    /** Records its single outcome; a second one fails the test (it throws, and {@link #outcomes} counts it). */
     static final class Recording extends PublishBatch {
         final CompletableFuture<Boolean> fsynced = new CompletableFuture<>();
         final AtomicInteger outcomes = new AtomicInteger();
@@ -35,13 +35,17 @@ class PublishBatchTest extends QueueTestSupport {
 
         @Override
         protected void durable(boolean f) {
-            outcomes.incrementAndGet();
+            if (outcomes.incrementAndGet() > 1) {
+                throw new AssertionError("a second outcome: durable(" + f + ")");
+            }
             fsynced.complete(f);
         }
 
         @Override
         protected void failed(QueueException error) {
-            outcomes.incrementAndGet();
+            if (outcomes.incrementAndGet() > 1) {
+                throw new AssertionError("a second outcome: failed(" + error + ")", error);
+            }
             fsynced.completeExceptionally(error);
         }
 

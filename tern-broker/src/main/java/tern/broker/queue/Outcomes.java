@@ -3,10 +3,10 @@ package tern.broker.queue;
 import java.util.ArrayList;
 
 /**
- * Batches of SENDs whose outcome (durable, or failed) was reported on a storage thread, queued for the connection's
- * event loop. Multi-producer, single consumer: the loop swaps the list out under the lock and writes it without it,
- * so one group commit becomes one hand-over and one flush. Bounded by the client: each entry holds outstanding
- * SENDs of this connection, and a client bounds those (maxUnconfirmed).
+ * Batches of SENDs whose outcome (durable with a CONFIRM to write, or failed) was reported on a storage thread,
+ * queued for the connection's event loop. Multi-producer, single consumer: the loop swaps the list out under the lock
+ * and writes it without it, so one group commit becomes one hand-over and one flush. Bounded by the client: each
+ * entry holds outstanding SENDs of this connection, and a client bounds those (maxUnconfirmed).
  */
 final class Outcomes {
     private ArrayList<SendBatch> queued = new ArrayList<>();

@@ -118,10 +118,9 @@ public final class QueueSession {
 
     /** QBIND (docs/protocol.md 6.30): COUNT 1 when a binding was added or removed, 0 when nothing changed. */
     private void onBind(Frame.QBind b) {
-        boolean changed;
-        try {
-            changed = b.unbind() ? engine.unbind(b.queue(), b.pattern()) : engine.bind(b.queue(), b.pattern());
-        } finally {
+        // bind and unbind undo their change when they fail, so only a change that was made needs the refresh.
+        boolean changed = b.unbind() ? engine.unbind(b.queue(), b.pattern()) : engine.bind(b.queue(), b.pattern());
+        if (changed) {
             service.bindingsChanged();
         }
         writeCount(b.id(), changed ? 1 : 0);
@@ -406,7 +405,7 @@ public final class QueueSession {
 
     /** UTF-8 of a delivery's subject, cached for the last one (a queue fed by SENDs repeats its own name). */
     private byte[] subjectBytes(String subject) {
-        if (subject != lastSubject && !subject.equals(lastSubject)) {
+        if (!subject.equals(lastSubject)) {
             lastSubject = subject;
             lastSubjectBytes = subject.getBytes(StandardCharsets.UTF_8);
         }

@@ -6,7 +6,8 @@ import tern.queue.QueueException;
 
 /**
  * The SENDs of one read burst for one queue (protocol.md 6.20), published together: one log write, one group-commit
- * wait, one hand-over of their CONFIRMs to the loop. Remembers each SEND's id and whether it asked for a CONFIRM.
+ * wait, one hand-over of their CONFIRMs to the loop (none when no SEND asked for one and the batch became durable).
+ * Remembers each SEND's id and whether it asked for a CONFIRM.
  */
 final class SendBatch extends PublishBatch {
     /** Most SENDs gathered before the batch is published without waiting for the end of the burst. */
@@ -19,6 +20,8 @@ final class SendBatch extends PublishBatch {
     private int[] ids = new int[16];
     private boolean[] confirm = new boolean[16];
     private long bytes;
+    // Whether any SEND asked for a CONFIRM: without one, a durable batch has nothing to write.
+    private boolean anyConfirm;
     // Set once by the outcome, before the hand-over to the loop (which publishes them).
     boolean fsynced;
     QueueException failure;
@@ -37,6 +40,7 @@ final class SendBatch extends PublishBatch {
         }
         ids[i] = id;
         confirm[i] = wantsConfirm;
+        anyConfirm |= wantsConfirm;
         bytes += headers.length + payload.length;
     }
 
@@ -55,7 +59,9 @@ final class SendBatch extends PublishBatch {
     @Override
     protected void durable(boolean f) {
         fsynced = f;
-        session.outcome(this);
+        if (anyConfirm) {
+            session.outcome(this);
+        }
     }
 
     @Override
