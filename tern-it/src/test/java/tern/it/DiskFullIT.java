@@ -5,14 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -276,14 +279,9 @@ class DiskFullIT {
 
     /** Size of every message segment under the data directory. */
     private static Map<Path, Long> segments(Path data) throws IOException {
-        Map<Path, Long> sizes = new TreeMap<>();
-        try (Stream<Path> paths = Files.walk(data.resolve("queues"))) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                if (p.toString().endsWith(".log") && p.getParent().getFileName().toString().equals("messages")) {
-                    sizes.put(data.relativize(p), Files.size(p));
-                }
-            }
-        }
+        Map<Path, Long> sizes = new TreeMap<>(queueFileSizes(data));
+        sizes.keySet().removeIf(p -> !p.toString().endsWith(".log")
+                || !p.getParent().getFileName().toString().equals("messages"));
         assertThat(sizes).isNotEmpty();
         return sizes;
     }
@@ -306,15 +304,33 @@ class DiskFullIT {
 
     /** Every regular file of the queue engine (catalog, settlement logs, segments, indexes). */
     private static Set<Path> queueFiles(Path data) throws IOException {
-        Set<Path> files = new TreeSet<>();
-        try (Stream<Path> paths = Files.walk(data.resolve("queues"))) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                if (Files.isRegularFile(p)) {
-                    files.add(data.relativize(p));
+        return new TreeSet<>(queueFileSizes(data).keySet());
+    }
+
+    /**
+     * Every regular file under data/queues with its size. The broker may replace a file (a settlement generation)
+     * while we list: one gone by the time it is visited is simply not there now.
+     */
+    private static Map<Path, Long> queueFileSizes(Path data) throws IOException {
+        Map<Path, Long> sizes = new TreeMap<>();
+        Files.walkFileTree(data.resolve("queues"), new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path p, BasicFileAttributes a) {
+                if (a.isRegularFile()) {
+                    sizes.put(data.relativize(p), a.size());
                 }
+                return FileVisitResult.CONTINUE;
             }
-        }
-        return files;
+
+            @Override
+            public FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        return sizes;
     }
 
     /**
