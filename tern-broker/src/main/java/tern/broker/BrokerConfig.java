@@ -17,6 +17,7 @@ import java.util.Properties;
 import tern.broker.guard.AddressLimits;
 import tern.broker.tls.TlsConfig;
 import tern.protocol.Limits;
+import tern.queue.QueueLimits;
 
 /**
  * Everything a {@link TernBroker} needs to start. Immutable; change with the {@code with...} methods.
@@ -34,9 +35,12 @@ import tern.protocol.Limits;
  *                         authentication (it logs a WARN saying so at start)
  * @param tls              TLS on the client port, or null for plaintext (docs/security.md section 8)
  * @param addressLimits    per remote address connection count and rate (docs/security.md section 7)
+ * @param queueLimits      the queue engine's bounds (docs/queues.md, "Limits"), among them the memory all queues
+ *                         may hold
  */
 public record BrokerConfig(String host, int port, Path dataDir, Limits limits, int eventLoopThreads,
-                           Duration drainTimeout, Path usersFile, TlsConfig tls, AddressLimits addressLimits) {
+                           Duration drainTimeout, Path usersFile, TlsConfig tls, AddressLimits addressLimits,
+                           QueueLimits queueLimits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7420;
     public static final Path DEFAULT_DATA_DIR = Path.of("data");
@@ -53,7 +57,7 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
             "max_headers", "max_subscriptions", "max_connections", "max_pending_bytes", "max_pending_messages",
             "handshake_timeout_ms", "ping_interval_ms", "idle_timeout_ms", "users_file",
             "tls_cert", "tls_key", "tls_client_ca", "tls_client_auth", "tls_required",
-            "max_connections_per_address", "max_new_connections_per_second_per_address");
+            "max_connections_per_address", "max_new_connections_per_second_per_address", "max_queue_memory_bytes");
 
     public BrokerConfig {
         Objects.requireNonNull(host, "host");
@@ -61,6 +65,7 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(addressLimits, "addressLimits");
+        Objects.requireNonNull(queueLimits, "queueLimits");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host is blank");
         }
@@ -76,48 +81,65 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
         }
     }
 
-    /** 127.0.0.1:7420, data in ./data, {@link Limits#DEFAULT}, one event loop, 5 s drain. */
+    /**
+     * 127.0.0.1:7420, data in ./data, {@link Limits#DEFAULT}, {@link QueueLimits#DEFAULT}, one event loop, 5 s
+     * drain.
+     */
     public static BrokerConfig defaults() {
         return new BrokerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, Limits.DEFAULT, 1, DEFAULT_DRAIN_TIMEOUT,
-                null, null, AddressLimits.DEFAULT);
+                null, null, AddressLimits.DEFAULT, QueueLimits.DEFAULT);
     }
 
     public BrokerConfig withHost(String v) {
-        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
+        return new BrokerConfig(v, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     public BrokerConfig withPort(int v) {
-        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
+        return new BrokerConfig(host, v, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     public BrokerConfig withDataDir(Path v) {
-        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
+        return new BrokerConfig(host, port, v, limits, eventLoopThreads, drainTimeout, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     public BrokerConfig withLimits(Limits v) {
-        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout, usersFile, tls, addressLimits);
+        return new BrokerConfig(host, port, dataDir, v, eventLoopThreads, drainTimeout, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     public BrokerConfig withEventLoopThreads(int v) {
-        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout, usersFile, tls, addressLimits);
+        return new BrokerConfig(host, port, dataDir, limits, v, drainTimeout, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     public BrokerConfig withDrainTimeout(Duration v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v, usersFile, tls, addressLimits);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, v, usersFile, tls,
+                addressLimits, queueLimits);
     }
 
     /** TLS on the client port; null for plaintext. */
     public BrokerConfig withTls(TlsConfig v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, v, addressLimits);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, v,
+                addressLimits, queueLimits);
+    }
+
+    public BrokerConfig withQueueLimits(QueueLimits v) {
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls,
+                addressLimits, v);
     }
 
     public BrokerConfig withAddressLimits(AddressLimits v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls, v);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, usersFile, tls,
+                v, queueLimits);
     }
 
     /** The users file; null runs the broker without authentication. */
     public BrokerConfig withUsersFile(Path v) {
-        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, v, tls, addressLimits);
+        return new BrokerConfig(host, port, dataDir, limits, eventLoopThreads, drainTimeout, v, tls,
+                addressLimits, queueLimits);
     }
 
     /**
@@ -203,7 +225,9 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
                     new AddressLimits(
                             intOf(s, "max_connections_per_address", AddressLimits.DEFAULT.maxConnectionsPerAddress()),
                             intOf(s, "max_new_connections_per_second_per_address",
-                                    AddressLimits.DEFAULT.maxNewConnectionsPerSecond())));
+                                    AddressLimits.DEFAULT.maxNewConnectionsPerSecond())),
+                    d.queueLimits().withMaxMemoryBytes(longOf(s, "max_queue_memory_bytes",
+                            d.queueLimits().maxMemoryBytes())));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid config: " + e.getMessage(), e);
         }

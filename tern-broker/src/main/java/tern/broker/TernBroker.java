@@ -83,7 +83,7 @@ public final class TernBroker implements AutoCloseable {
         this.sessions = new Sessions(limits, serverId, VERSION, authenticator);
         this.dataLock = DataDirLock.acquire(config.dataDir());
         try {
-            this.queues = QueueService.open(config.dataDir().resolve("queues"));
+            this.queues = QueueService.open(config.dataDir().resolve("queues"), config.queueLimits());
         } catch (RuntimeException e) {
             dataLock.close();
             throw e;

@@ -25,6 +25,7 @@ class BrokerConfigTest {
         assertThat(c.dataDir()).isEqualTo(Path.of("data"));
         assertThat(c.limits()).isEqualTo(Limits.DEFAULT);
         assertThat(c.eventLoopThreads()).isEqualTo(1);
+        assertThat(c.queueLimits().maxMemoryBytes()).as("half the heap").isEqualTo(Runtime.getRuntime().maxMemory() / 2);
         assertThat(BrokerConfig.load(null, Map.of(), Map.of())).isEqualTo(c);
     }
 
@@ -69,6 +70,7 @@ class BrokerConfigTest {
         assertThat(c.tls()).isEqualTo(new tern.broker.tls.TlsConfig(Path.of("7"), Path.of("7"), Path.of("7"),
                 tern.broker.tls.TlsConfig.ClientAuth.WANT, false));
         assertThat(c.addressLimits()).isEqualTo(new tern.broker.guard.AddressLimits(7, 7));
+        assertThat(c.queueLimits().maxMemoryBytes()).isEqualTo(7);
     }
 
     @Test
@@ -87,5 +89,7 @@ class BrokerConfigTest {
                 .hasMessageContaining("idleTimeout");
         assertThatThrownBy(() -> BrokerConfig.load(null, Map.of(), Map.of("bogus", "1")))
                 .hasMessageContaining("'bogus'");
+        assertThatThrownBy(() -> BrokerConfig.load(null, Map.of("TERN_MAX_QUEUE_MEMORY_BYTES", "0"), Map.of()))
+                .hasMessageContaining("maxMemoryBytes 0 must be >= 1");
     }
 }

@@ -43,6 +43,7 @@ public enum ErrorCode {
     QUEUE_LIMIT(407, false, true, "a queue limit is reached: queue count, consumers per queue or bindings per queue"),
     BAD_QUEUE_OPTIONS(408, false, false, "a queue name, option value or pattern violates the queue rules"),
     MESSAGE_TOO_LARGE(409, false, false, "the message exceeds the queue engine's max message bytes"),
+    QUEUE_MEMORY_FULL(410, false, true, "the memory all queues may hold (max_queue_memory_bytes) is full; the publish was refused"),
 
     INTERNAL_ERROR(500, true, true, "unexpected server error");
 

@@ -25,6 +25,7 @@ public abstract class PublishBatch {
     private QueueException[] refusals;
     private int size;
     private boolean published;
+    private boolean transfer;
 
     /** A batch with room for {@code capacity} messages before it grows. */
     protected PublishBatch(int capacity) {
@@ -105,6 +106,15 @@ public abstract class PublishBatch {
             throw new IllegalStateException("batch already published");
         }
         published = true;
+    }
+
+    /** Marks a move from another queue (dead letter, redrive): it already holds its memory, so no budget check. */
+    final void markTransfer() {
+        transfer = true;
+    }
+
+    final boolean isTransfer() {
+        return transfer;
     }
 
     final String subject(int i) {

@@ -47,6 +47,8 @@ public final class QueueEngine implements AutoCloseable {
     static final String TRASH_PREFIX = ".deleted-";
     /** A catalog write deferred by a full disk (or another I/O error) is retried this often. */
     static final long DEFERRED_WRITE_RETRY_MILLIS = QueueState.HOUSEKEEPING_INTERVAL_MILLIS;
+    /** At most one log line per this period about publishes refused for memory. */
+    private static final long MEMORY_FULL_LOG_NANOS = 10_000_000_000L;
 
     private final QueueEngineConfig config;
     private final QueueClock clock;
@@ -56,6 +58,10 @@ public final class QueueEngine implements AutoCloseable {
     private final Catalog catalog;
     private final AtomicLong tokens;
     private final AtomicLong consumerIds = new AtomicLong();
+    /** What all queues hold in messages, as {@link QueueState#memoryCost} counts it; bounded by maxMemoryBytes. */
+    private final AtomicLong memoryBytes = new AtomicLong();
+    /** When the last QUEUE_MEMORY_FULL refusal was logged (nanoTime), so a flood of them logs one line per period. */
+    private final AtomicLong memoryFullLoggedNanos = new AtomicLong(System.nanoTime() - MEMORY_FULL_LOG_NANOS);
     private final Path queuesDir;
     private volatile boolean closed;
     private volatile Runnable bindingsListener;
@@ -699,6 +705,7 @@ public final class QueueEngine implements AutoCloseable {
     private boolean send(QueueState to, QueuedMessage m, DeadLetter dead, PublishCallback callback) {
         PublishBatch.Single one = new PublishBatch.Single(m.subject, m.headers, m.payload, dead, callback);
         one.markPublished();
+        one.markTransfer();
         List<QueuedMessage> out;
         synchronized (to) {
             to.publish(one);
@@ -959,6 +966,46 @@ public final class QueueEngine implements AutoCloseable {
 
     QueueLimits limits() {
         return config.limits();
+    }
+
+    /** Bytes all queues hold in messages now (see {@link QueueLimits#maxMemoryBytes}). */
+    public long memoryBytes() {
+        return memoryBytes.get();
+    }
+
+    /**
+     * Takes bytes of the memory budget for a new message, or throws QUEUE_MEMORY_FULL when they would pass
+     * maxMemoryBytes. Nothing is taken then.
+     */
+    void reserveMemory(String queue, long bytes) {
+        long max = config.limits().maxMemoryBytes();
+        long held;
+        do {
+            held = memoryBytes.get();
+            if (held + bytes > max) {
+                String text = "queue memory full: all queues hold " + held + " bytes, a message of " + bytes
+                        + " more would pass max_queue_memory_bytes " + max + "; consume or purge, or raise it (and"
+                        + " the broker's heap)";
+                long now = System.nanoTime();
+                long last = memoryFullLoggedNanos.get();
+                if (now - last >= MEMORY_FULL_LOG_NANOS && memoryFullLoggedNanos.compareAndSet(last, now)) {
+                    LOG.log(System.Logger.Level.WARNING, "refusing publishes to '" + queue + "' (and any queue): "
+                            + text);
+                }
+                throw new QueueException(ErrorCode.QUEUE_MEMORY_FULL, "queue '" + queue + "': " + text);
+            }
+        } while (!memoryBytes.compareAndSet(held, held + bytes));
+    }
+
+    /** Takes bytes of the budget whatever it holds: recovered messages and ones moving between queues. */
+    void holdMemory(long bytes) {
+        memoryBytes.addAndGet(bytes);
+    }
+
+    /** Gives back what {@link #reserveMemory} or {@link #holdMemory} took. */
+    void releaseMemory(long bytes) {
+        long after = memoryBytes.addAndGet(-bytes);
+        assert after >= 0 : "queue memory below zero: " + after;
     }
 
     int segmentBytes() {

@@ -31,7 +31,12 @@ public record QueueEngineConfig(Path directory, QueueLimits limits, LogConfig lo
 
     /** Default limits and 64 MiB segments sized for them. */
     public static QueueEngineConfig defaults(Path directory) {
-        return of(directory, QueueLimits.DEFAULT, LogConfig.DEFAULT);
+        return defaults(directory, QueueLimits.DEFAULT);
+    }
+
+    /** The given limits and the default log (64 MiB segments) sized for them. */
+    public static QueueEngineConfig defaults(Path directory, QueueLimits limits) {
+        return of(directory, limits, LogConfig.DEFAULT);
     }
 
     /** The given limits, with logConfig's maxRecordBytes raised to fit them. */

@@ -13,12 +13,30 @@ import tern.protocol.ErrorCode;
  * @param maxPrefetch            largest per-consumer prefetch (unacked deliveries); larger requests are refused
  * @param maxNackDelayMillis     longest requeue delay a nack may ask for
  * @param maxSubjectBytes        longest bound pattern / published subject, in UTF-8 bytes
+ * @param maxMemoryBytes         most memory all queues together may hold in messages (payload, headers, subject and
+ *                               {@link #MESSAGE_OVERHEAD_BYTES} each, ready, delayed or unacked); past it a publish
+ *                               fails with QUEUE_MEMORY_FULL. Messages move between queues (dead letters, redrive)
+ *                               and recover past it, so it also bounds what a restart loads
  */
 public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumersPerQueue, int maxBindingsPerQueue,
-                          int maxMessageBytes, int maxPrefetch, long maxNackDelayMillis, int maxSubjectBytes) {
+                          int maxMessageBytes, int maxPrefetch, long maxNackDelayMillis, int maxSubjectBytes,
+                          long maxMemoryBytes) {
 
+    /**
+     * What the engine counts for a held message beyond its payload, headers and subject: the message object, its
+     * array header, its slots in the queue's deques and, while unacked, its map entry. Measured with a heap histogram
+     * (docs/benchmarks.md, "Memory and connections"): about 115 bytes ready, 190 unacked.
+     */
+    public static final int MESSAGE_OVERHEAD_BYTES = 192;
+
+    /** Defaults; {@link #maxMemoryBytes} is half this JVM's max heap. */
     public static final QueueLimits DEFAULT = new QueueLimits(10_000, 200, 1_000, 100, 1 << 20, 65_536,
-            24L * 3600 * 1000, 256);
+            24L * 3600 * 1000, 256, defaultMaxMemoryBytes());
+
+    /** Half the JVM's max heap: the rest is for connections, buffers and garbage. */
+    public static long defaultMaxMemoryBytes() {
+        return Runtime.getRuntime().maxMemory() / 2;
+    }
 
     public QueueLimits {
         positive("maxQueues", maxQueues);
@@ -33,6 +51,7 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
         positive("maxPrefetch", maxPrefetch);
         positive("maxNackDelayMillis", maxNackDelayMillis);
         positive("maxSubjectBytes", maxSubjectBytes);
+        positive("maxMemoryBytes", maxMemoryBytes);
     }
 
     private static void positive(String name, long v) {
@@ -43,22 +62,27 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
 
     public QueueLimits withMaxQueues(int v) {
         return new QueueLimits(v, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
     }
 
     public QueueLimits withMaxConsumersPerQueue(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, v, maxBindingsPerQueue, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
     }
 
     public QueueLimits withMaxMessageBytes(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, v,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
     }
 
     public QueueLimits withMaxBindingsPerQueue(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, v, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
+    }
+
+    public QueueLimits withMaxMemoryBytes(long v) {
+        return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, v);
     }
 
     /** Throws BAD_QUEUE_OPTIONS unless name obeys the queue-name rule. */

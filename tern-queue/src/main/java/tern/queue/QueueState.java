@@ -48,6 +48,8 @@ final class QueueState {
 
     private long depth;
     private long depthBytes;
+    /** This queue's share of the engine's memory budget: {@link #memoryCost} of every unsettled message. */
+    private long memoryBytes;
     private long nextTransientOffset;
     private long lowWatermark;
     private long deletedBefore;
@@ -113,6 +115,10 @@ final class QueueState {
             }
             Integer count = r.deliveryCounts.get(o);
             QueuedMessage m = MessageCodec.decode(log.read(o), count == null ? 0 : count);
+            // Confirmed messages are served whatever the budget holds; publishes wait until it has room again.
+            long cost = memoryCost(m.bytes, m.subject);
+            engine.holdMemory(cost);
+            memoryBytes += cost;
             live.addLast(m);
             ready.addLast(m);
             depth++;
@@ -165,6 +171,7 @@ final class QueueState {
             // One chunk: the messages that fit in one appendBatch.
             int count = 0;
             long addBytes = 0;
+            long addMemory = 0;
             RecordEncoder enc = log == null ? null : RecordEncoder.get();
             for (; i < n; i++) {
                 if (b.refusal(i) != null) {
@@ -183,17 +190,32 @@ final class QueueState {
                             + ", overflow REJECT_PUBLISH"));
                     continue;
                 }
+                int need = 0;
                 if (enc != null) {
-                    int need = RecordEncoder.maxEncodedBytes(b.subject(i), b.headers(i), b.deadLetter(i),
+                    need = RecordEncoder.maxEncodedBytes(b.subject(i), b.headers(i), b.deadLetter(i),
                             b.payload(i));
                     if (!enc.fits(need, engine.segmentBytes())) {
                         break;
                     }
+                }
+                long cost = memoryCost(bytes, b.subject(i));
+                if (b.isTransfer()) {
+                    engine.holdMemory(cost);
+                } else {
+                    try {
+                        engine.reserveMemory(name, cost);
+                    } catch (QueueException e) {
+                        b.refuse(i, e);
+                        continue;
+                    }
+                }
+                if (enc != null) {
                     enc.add(b.subject(i), b.headers(i), b.deadLetter(i), b.payload(i), need);
                 }
                 chunk = growTo(chunk, count + 1);
                 chunk[count++] = i;
                 addBytes += bytes;
+                addMemory += cost;
             }
             if (count == 0) {
                 break;
@@ -204,6 +226,7 @@ final class QueueState {
                     first = log.appendBatch(enc.views(), count, now);
                 } catch (StorageException e) {
                     // Nothing of this chunk was appended: refuse it and everything after it.
+                    engine.releaseMemory(addMemory);
                     b.refuseFrom(chunk[0], storageFailure(e));
                     break;
                 }
@@ -228,6 +251,7 @@ final class QueueState {
                 depth++;
                 depthBytes += m.bytes;
             }
+            memoryBytes += addMemory;
             published += count;
             lastOffset = first + count - 1;
         }
@@ -249,6 +273,11 @@ final class QueueState {
             });
         }
         dispatch();
+    }
+
+    /** What a message counts against {@link QueueLimits#maxMemoryBytes}. */
+    static long memoryCost(int bytes, String subject) {
+        return (long) bytes + subject.length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
     }
 
     private boolean overLength(int addMessages, long addBytes) {
@@ -610,6 +639,12 @@ final class QueueState {
         m.state = QueuedMessage.SETTLED;
         m.payload = null;
         m.headers = null;
+        if (!closed) {
+            // A closed queue gave its whole share back at close.
+            long cost = memoryCost(m.bytes, m.subject);
+            memoryBytes -= cost;
+            engine.releaseMemory(cost);
+        }
         if (log == null) {
             return;
         }
@@ -907,6 +942,8 @@ final class QueueState {
             return;
         }
         closed = true;
+        engine.releaseMemory(memoryBytes);
+        memoryBytes = 0;
         cancelTimer();
         for (ConsumerState c : List.copyOf(consumers)) {
             c.consumer.cancelled(reason);

@@ -7,9 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,21 +15,6 @@ import tern.protocol.ErrorCode;
 /** Durable queues on real files: receipts, recovery, retention, disk full, failed fsync. */
 class DurableQueueTest extends QueueTestSupport {
     static final QueueOptions D = QueueOptions.DURABLE;
-
-    /** Polls to a deadline, running due scheduler tasks (settlements after confirms) on the way. */
-    void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            time.runDue();
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-    }
 
     private long segmentFiles(String queue) throws Exception {
         try (Stream<Path> s = Files.list(dir.resolve("queues").resolve(queue).resolve("messages"))) {

@@ -34,11 +34,17 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** Starts a child broker on dataDir with extra {@code key=value} config overrides; waits for its port. */
     public static BrokerProcess start(Path dataDir, int port, List<String> overrides) throws IOException {
+        return start(dataDir, port, List.of("-Xmx512m"), overrides);
+    }
+
+    /** As {@link #start(Path, int, List)}, with the child's JVM options (heap size) instead of -Xmx512m. */
+    public static BrokerProcess start(Path dataDir, int port, List<String> jvmOptions, List<String> overrides)
+            throws IOException {
         Files.createDirectories(dataDir);
         Path logFile = dataDir.resolveSibling(dataDir.getFileName() + "-broker-" + System.nanoTime() + ".log");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
+        cmd.addAll(jvmOptions);
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -20,6 +20,7 @@ import tern.queue.QueueEngine;
 import tern.queue.QueueEngineConfig;
 import tern.queue.QueueException;
 import tern.queue.QueueInfo;
+import tern.queue.QueueLimits;
 import tern.queue.QueueOptions;
 import tern.queue.QueueScheduler;
 
@@ -42,22 +43,28 @@ public final class QueueService implements AutoCloseable {
         this.timer = timer;
     }
 
-    /** Opens (recovering) the engine in directory. */
+    /** Opens (recovering) the engine in directory with the default limits. */
     public static QueueService open(Path directory) {
+        return open(directory, QueueLimits.DEFAULT);
+    }
+
+    /** Opens (recovering) the engine in directory. */
+    public static QueueService open(Path directory, QueueLimits limits) {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tern-queue-timer");
             t.setDaemon(true);
             return t;
         });
         try {
-            QueueEngine engine = QueueEngine.open(QueueEngineConfig.defaults(directory), QueueClock.SYSTEM,
+            QueueEngine engine = QueueEngine.open(QueueEngineConfig.defaults(directory, limits), QueueClock.SYSTEM,
                     QueueScheduler.of(timer));
             QueueService s = new QueueService(engine, timer);
             // An expired queue takes its bindings with it; the engine deletes it on its own, so it tells us.
             engine.setBindingsListener(s::bindingsChanged);
             s.bindingsChanged();
             List<QueueInfo> queues = engine.list();
-            log.info("queue engine open in {}: {} queues", directory, queues.size());
+            log.info("queue engine open in {}: {} queues holding {} bytes in memory (max_queue_memory_bytes {})",
+                    directory, queues.size(), engine.memoryBytes(), limits.maxMemoryBytes());
             return s;
         } catch (RuntimeException e) {
             timer.shutdownNow();
