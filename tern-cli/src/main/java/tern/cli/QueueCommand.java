@@ -3,8 +3,10 @@ package tern.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -218,34 +220,78 @@ final class QueueCommand implements Runnable {
         }
     }
 
-    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List queues and their counters.")
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List queues and their counters;"
+            + " with --rates, also messages per second published, delivered and acked.")
     static final class Ls implements Callable<Integer> {
+        /** Longest --rates interval. */
+        static final Duration MAX_RATE_INTERVAL = Duration.ofMinutes(10);
+
         @Spec
         CommandSpec spec;
         @Mixin
         ClientOptions client;
         @Mixin
         VerboseOption verbose;
+        @Option(names = "--rates", paramLabel = "INTERVAL", arity = "0..1", fallbackValue = "1s",
+                converter = Quantities.DurationConverter.class,
+                description = "Sample the counters twice, INTERVAL apart (default 1s), and add PUB/S, DELIVER/S and"
+                        + " ACK/S columns.")
+        Duration rates;
 
         @Override
         public Integer call() {
+            if (rates != null && (rates.isZero() || rates.compareTo(MAX_RATE_INTERVAL) > 0)) {
+                throw new ParameterException(spec.commandLine(), "--rates " + rates.toMillis() + "ms outside 1ms.."
+                        + MAX_RATE_INTERVAL.toMinutes() + "m");
+            }
             PrintWriter out = spec.commandLine().getOut();
             try (Connection c = client.connect("tern-queue", false)) {
                 List<QueueInfo> queues = attempt("list queues", c::listQueues);
-                out.print(table(queues));
+                if (rates == null) {
+                    out.print(table(queues, null, 0));
+                    return TernCli.EXIT_OK;
+                }
+                long start = System.nanoTime();
+                try {
+                    Thread.sleep(rates.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CommandFailedException("interrupted while sampling rates", e);
+                }
+                List<QueueInfo> later = attempt("list queues", c::listQueues);
+                out.print(table(later, queues, System.nanoTime() - start));
             }
             return TernCli.EXIT_OK;
         }
 
-        /** Column-aligned: name, durable, depth, unacked, consumers, published, delivered, acked. */
-        static String table(List<QueueInfo> queues) {
+        /**
+         * Column-aligned: name, durable, depth, unacked, consumers, published, delivered, acked; with earlier (a
+         * sample elapsedNanos before), also the rates between the two ("-" for a queue new since, or whose counters
+         * went back: a broker restart).
+         */
+        static String table(List<QueueInfo> queues, List<QueueInfo> earlier, long elapsedNanos) {
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"NAME", "DURABLE", "DEPTH", "UNACKED", "CONSUMERS", "PUBLISHED", "DELIVERED",
-                "ACKED"});
+            List<String> head = new ArrayList<>(List.of("NAME", "DURABLE", "DEPTH", "UNACKED", "CONSUMERS",
+                    "PUBLISHED", "DELIVERED", "ACKED"));
+            if (earlier != null) {
+                head.addAll(List.of("PUB/S", "DELIVER/S", "ACK/S"));
+            }
+            rows.add(head.toArray(String[]::new));
+            Map<String, QueueInfo> before = new HashMap<>();
+            if (earlier != null) {
+                earlier.forEach(q -> before.put(q.name(), q));
+            }
             for (QueueInfo q : queues) {
-                rows.add(new String[] {q.name(), q.durable() ? "yes" : "no", Long.toString(q.depth()),
-                    Long.toString(q.unacked()), Integer.toString(q.consumers()), Long.toString(q.published()),
-                    Long.toString(q.delivered()), Long.toString(q.acked())});
+                List<String> row = new ArrayList<>(List.of(q.name(), q.durable() ? "yes" : "no",
+                        Long.toString(q.depth()), Long.toString(q.unacked()), Integer.toString(q.consumers()),
+                        Long.toString(q.published()), Long.toString(q.delivered()), Long.toString(q.acked())));
+                if (earlier != null) {
+                    QueueInfo b = before.get(q.name());
+                    row.add(b == null ? "-" : rate(q.published() - b.published(), elapsedNanos));
+                    row.add(b == null ? "-" : rate(q.delivered() - b.delivered(), elapsedNanos));
+                    row.add(b == null ? "-" : rate(q.acked() - b.acked(), elapsedNanos));
+                }
+                rows.add(row.toArray(String[]::new));
             }
             int[] width = new int[rows.get(0).length];
             for (String[] r : rows) {
@@ -264,6 +310,11 @@ final class QueueCommand implements Runnable {
                 s.append(System.lineSeparator());
             }
             return s.toString();
+        }
+
+        /** Messages per second, rounded; "-" when the counter went back. */
+        static String rate(long delta, long elapsedNanos) {
+            return delta < 0 ? "-" : Long.toString(Math.round(delta * 1e9 / Math.max(1, elapsedNanos)));
         }
     }
 

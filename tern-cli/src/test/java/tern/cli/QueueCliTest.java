@@ -10,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import tern.client.Overflow;
+import tern.client.QueueInfo;
 import tern.client.QueueOptions;
 
 /** Parsing of the queue commands: every case fails (or succeeds) before any connection is attempted. */
@@ -58,6 +59,9 @@ class QueueCliTest {
         "queue unbind",
         "queue unbind q",
         "queue unbind q a b",
+        "queue ls --rates 0s",
+        "queue ls --rates 11m",
+        "queue ls --rates soon",
         "send",
         "send q",
         "send q p --count 0",
@@ -108,5 +112,26 @@ class QueueCliTest {
         QueueCommand.Declare d = new QueueCommand.Declare();
         new CommandLine(d).parseArgs(args);
         return d;
+    }
+
+    @Test
+    void ratesAreDeltasPerSecondBetweenTwoSamples() {
+        QueueOptions o = QueueOptions.durableQueue();
+        List<QueueInfo> before = List.of(
+                new QueueInfo("jobs", true, 5, 0, 1, 100, 90, 80, o),
+                new QueueInfo("reset", true, 0, 0, 0, 50, 50, 50, o));
+        List<QueueInfo> after = List.of(
+                new QueueInfo("jobs", true, 5, 0, 1, 400, 290, 230, o),
+                new QueueInfo("new", false, 1, 0, 0, 1, 0, 0, o),
+                new QueueInfo("reset", true, 0, 0, 0, 3, 3, 3, o));
+        String table = QueueCommand.Ls.table(after, before, 2_000_000_000L);
+        List<String> lines = table.lines().toList();
+        assertThat(lines.get(0).trim().split("\\s+")).containsExactly("NAME", "DURABLE", "DEPTH", "UNACKED",
+                "CONSUMERS", "PUBLISHED", "DELIVERED", "ACKED", "PUB/S", "DELIVER/S", "ACK/S");
+        assertThat(lines.get(1).trim().split("\\s+")).containsExactly("jobs", "yes", "5", "0", "1", "400", "290",
+                "230", "150", "100", "75");
+        assertThat(lines.get(2).trim().split("\\s+")).endsWith("-", "-", "-"); // new since the first sample
+        assertThat(lines.get(3).trim().split("\\s+")).endsWith("-", "-", "-"); // counters went back: a restart
+        assertThat(QueueCommand.Ls.table(after, null, 0).lines().findFirst().orElseThrow()).doesNotContain("PUB/S");
     }
 }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -259,6 +261,35 @@ class QueueCliIT {
     }
 
     /** The ls row of a queue, split on blanks. */
+    @Test
+    void lsWithRatesShowsMessagesPerSecond() throws Exception {
+        String busy = fresh("busy");
+        String idle = fresh("idle");
+        assertThat(tern("queue", "declare", busy, "--transient").exitCode()).isZero();
+        assertThat(tern("queue", "declare", idle, "--transient").exitCode()).isZero();
+        try (Connection producer = Tern.connect("127.0.0.1", broker.port())) {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread sender = new Thread(() -> {
+                while (!stop.get()) {
+                    producer.sendAndWait(busy, "m".getBytes(StandardCharsets.UTF_8), WAIT);
+                }
+            }, "rates-sender");
+            sender.start();
+            Run ls;
+            try {
+                ls = tern("queue", "ls", "--rates", "300ms");
+            } finally {
+                stop.set(true);
+                sender.join(WAIT.toMillis());
+            }
+            assertThat(ls.exitCode()).as(ls.err()).isZero();
+            assertThat(ls.out()).contains("PUB/S").contains("DELIVER/S").contains("ACK/S");
+            List<String> b = row(ls.out(), busy);
+            assertThat(Long.parseLong(b.get(8))).as("PUB/S of a queue sent to throughout: " + ls.out()).isPositive();
+            assertThat(row(ls.out(), idle).subList(8, 11)).containsExactly("0", "0", "0");
+        }
+    }
+
     private static List<String> row(String table, String queue) {
         return table.lines().filter(l -> l.startsWith(queue + " ")).findFirst()
                 .map(l -> List.of(l.trim().split("\\s+"))).orElseThrow(() -> new AssertionError(queue + " not in\n"
