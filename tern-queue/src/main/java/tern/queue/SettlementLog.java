@@ -44,6 +44,12 @@ final class SettlementLog implements AutoCloseable {
     private static final String SUFFIX = ".log";
     /** Write the buffer once it holds this many bytes. */
     private static final int BATCH_BYTES = 64 << 10;
+    /**
+     * Most bytes of records kept while they cannot be written (disk full, or no current file while the recovery
+     * checkpoint is deferred): 209,715 records. Past it records are dropped and a checkpoint is due at once.
+     */
+    static final int MAX_BUFFER_BYTES = 4 << 20;
+    private static final System.Logger LOG = System.getLogger("tern.queue");
 
     /** The state read at open. */
     static final class Recovered {
@@ -60,6 +66,8 @@ final class SettlementLog implements AutoCloseable {
     private long generation;
     private long position;
     private long recordsSinceCheckpoint;
+    /** Records dropped at MAX_BUFFER_BYTES since the last checkpoint, which makes the next one due. */
+    private long droppedRecords;
     /** The lowest generation whose file may still exist (older ones are deleted). */
     private long oldestKept;
     /** A sealed checkpoint not yet synced and finished, or null. */
@@ -172,8 +180,19 @@ final class SettlementLog implements AutoCloseable {
             }
             if (buffer.remaining() < RECORD_BYTES) {
                 // Not written: the write failed, or there is no current file yet (the recovery checkpoint was
-                // deferred). Keep every record; the next successful flush or checkpoint takes them.
-                ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN);
+                // deferred). Keep the records, up to a bound; the next successful flush or checkpoint takes them.
+                if (buffer.capacity() >= MAX_BUFFER_BYTES) {
+                    // The queue's memory holds the truth and the next checkpoint writes all of it; until then a
+                    // crash loses this record, which only means a redelivery (at-least-once).
+                    if (droppedRecords++ == 0) {
+                        LOG.log(System.Logger.Level.WARNING, dir + ": " + MAX_BUFFER_BYTES + " bytes of settlement"
+                                + " records could not be written (disk full?); dropping further ones until a checkpoint"
+                                + " is written: a crash before that redelivers the messages they settled");
+                    }
+                    return;
+                }
+                ByteBuffer bigger = ByteBuffer.allocate(Math.min(MAX_BUFFER_BYTES, buffer.capacity() * 2))
+                        .order(ByteOrder.LITTLE_ENDIAN);
                 buffer.flip();
                 bigger.put(buffer);
                 buffer = bigger;
@@ -214,7 +233,17 @@ final class SettlementLog implements AutoCloseable {
 
     /** Whether a checkpoint is due: enough records that recovery would read more than twice the live state. */
     boolean checkpointDue(long liveMessages) {
-        return recordsSinceCheckpoint > Math.max(65_536, 4 * liveMessages);
+        return droppedRecords > 0 || recordsSinceCheckpoint > Math.max(65_536, 4 * liveMessages);
+    }
+
+    /** Records dropped since the last checkpoint because they could not be written (see MAX_BUFFER_BYTES). */
+    long droppedRecords() {
+        return droppedRecords;
+    }
+
+    /** The room kept for records not written yet (tests). */
+    int bufferCapacity() {
+        return buffer.capacity();
     }
 
     /**
@@ -301,7 +330,13 @@ final class SettlementLog implements AutoCloseable {
             channel = ch;
             generation = newGeneration;
             position = pos;
-            buffer.clear();
+            // The checkpoint holds the whole live state: what was buffered, or dropped, is in it.
+            if (buffer.capacity() > BATCH_BYTES) {
+                buffer = ByteBuffer.allocate(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            } else {
+                buffer.clear();
+            }
+            droppedRecords = 0;
             recordsSinceCheckpoint = records;
             unsynced = this;
             if (old != null) {
