@@ -126,7 +126,8 @@ class QueueIT {
         return d;
     }
 
-    private static ServerException serverError(CompletableFuture<?> f) throws InterruptedException {
+    /** The ServerException f failed with (within 10 s); an AssertionError for anything else. */
+    static ServerException serverError(CompletableFuture<?> f) throws InterruptedException {
         try {
             f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -997,6 +997,20 @@ public final class QueueEngine implements AutoCloseable {
         } while (!memoryBytes.compareAndSet(held, held + bytes));
     }
 
+    /**
+     * Whether a durable queue keeps a new message of this cost in memory; past {@link QueueLimits#pageOutBytes} it
+     * keeps it on disk only (its headers and payload are read back from the log when needed).
+     */
+    boolean keepsInMemory(long bytes) {
+        return memoryBytes.get() + bytes <= config.limits().pageOutBytes();
+    }
+
+    void reportReadFailure(QueueState q, long offset, RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "queue '" + q.name + "': message at offset " + offset + " could not be"
+                + " read back from its log; the queue accepts no writes and delivers nothing past it until restarted",
+                e);
+    }
+
     /** Takes bytes of the budget whatever it holds: recovered messages and ones moving between queues. */
     void holdMemory(long bytes) {
         memoryBytes.addAndGet(bytes);

@@ -17,10 +17,14 @@ import tern.protocol.ErrorCode;
  *                               {@link #MESSAGE_OVERHEAD_BYTES} each, ready, delayed or unacked); past it a publish
  *                               fails with QUEUE_MEMORY_FULL. Messages move between queues (dead letters, redrive)
  *                               and recover past it, so it also bounds what a restart loads
+ * @param pageOutBytes           once all queues hold this much, durable queues keep new messages on disk only:
+ *                               their headers and payload are read back from the log when delivered or moved, and
+ *                               only {@link #MESSAGE_OVERHEAD_BYTES} and the subject count meanwhile. 0..maxMemoryBytes;
+ *                               half of it by default (and after {@link #withMaxMemoryBytes})
  */
 public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumersPerQueue, int maxBindingsPerQueue,
                           int maxMessageBytes, int maxPrefetch, long maxNackDelayMillis, int maxSubjectBytes,
-                          long maxMemoryBytes) {
+                          long maxMemoryBytes, long pageOutBytes) {
 
     /**
      * What the engine counts for a held message beyond its payload, headers and subject: the message object, its
@@ -31,7 +35,7 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
 
     /** Defaults; {@link #maxMemoryBytes} is half this JVM's max heap. */
     public static final QueueLimits DEFAULT = new QueueLimits(10_000, 200, 1_000, 100, 1 << 20, 65_536,
-            24L * 3600 * 1000, 256, defaultMaxMemoryBytes());
+            24L * 3600 * 1000, 256, defaultMaxMemoryBytes(), defaultMaxMemoryBytes() / 2);
 
     /** Half the JVM's max heap: the rest is for connections, buffers and garbage. */
     public static long defaultMaxMemoryBytes() {
@@ -52,6 +56,10 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
         positive("maxNackDelayMillis", maxNackDelayMillis);
         positive("maxSubjectBytes", maxSubjectBytes);
         positive("maxMemoryBytes", maxMemoryBytes);
+        if (pageOutBytes < 0 || pageOutBytes > maxMemoryBytes) {
+            throw new IllegalArgumentException("pageOutBytes " + pageOutBytes + " outside 0..maxMemoryBytes "
+                    + maxMemoryBytes);
+        }
     }
 
     private static void positive(String name, long v) {
@@ -62,27 +70,33 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
 
     public QueueLimits withMaxQueues(int v) {
         return new QueueLimits(v, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes, pageOutBytes);
     }
 
     public QueueLimits withMaxConsumersPerQueue(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, v, maxBindingsPerQueue, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes, pageOutBytes);
     }
 
     public QueueLimits withMaxMessageBytes(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, v,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes, pageOutBytes);
     }
 
     public QueueLimits withMaxBindingsPerQueue(int v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, v, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes, pageOutBytes);
     }
 
+    /** The memory bound, with {@link #pageOutBytes} at half of it. */
     public QueueLimits withMaxMemoryBytes(long v) {
         return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
-                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, v);
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, v, v / 2);
+    }
+
+    public QueueLimits withPageOutBytes(long v) {
+        return new QueueLimits(maxQueues, maxQueueNameBytes, maxConsumersPerQueue, maxBindingsPerQueue, maxMessageBytes,
+                maxPrefetch, maxNackDelayMillis, maxSubjectBytes, maxMemoryBytes, v);
     }
 
     /** Throws BAD_QUEUE_OPTIONS unless name obeys the queue-name rule. */

@@ -115,8 +115,12 @@ final class QueueState {
             }
             Integer count = r.deliveryCounts.get(o);
             QueuedMessage m = MessageCodec.decode(log.read(o), count == null ? 0 : count);
+            if (!engine.keepsInMemory(memoryCost(m.bytes, m.subject))) {
+                m = new QueuedMessage(m.offset, m.publishedAtMillis, m.subject, m.bytes, m.deadLetter,
+                        m.deliveryCount);
+            }
             // Confirmed messages are served whatever the budget holds; publishes wait until it has room again.
-            long cost = memoryCost(m.bytes, m.subject);
+            long cost = memoryCost(m);
             engine.holdMemory(cost);
             memoryBytes += cost;
             live.addLast(m);
@@ -199,6 +203,10 @@ final class QueueState {
                     }
                 }
                 long cost = memoryCost(bytes, b.subject(i));
+                boolean onDiskOnly = log != null && !engine.keepsInMemory(cost);
+                if (onDiskOnly) {
+                    cost = memoryCost(0, b.subject(i));
+                }
                 if (b.isTransfer()) {
                     engine.holdMemory(cost);
                 } else {
@@ -213,7 +221,8 @@ final class QueueState {
                     enc.add(b.subject(i), b.headers(i), b.deadLetter(i), b.payload(i), need);
                 }
                 chunk = growTo(chunk, count + 1);
-                chunk[count++] = i;
+                // A message kept on disk only is marked by a negative index (~i).
+                chunk[count++] = onDiskOnly ? ~i : i;
                 addBytes += bytes;
                 addMemory += cost;
             }
@@ -227,7 +236,7 @@ final class QueueState {
                 } catch (StorageException e) {
                     // Nothing of this chunk was appended: refuse it and everything after it.
                     engine.releaseMemory(addMemory);
-                    b.refuseFrom(chunk[0], storageFailure(e));
+                    b.refuseFrom(index(chunk[0]), storageFailure(e));
                     break;
                 }
             } else {
@@ -235,9 +244,12 @@ final class QueueState {
                 nextTransientOffset += count;
             }
             for (int k = 0; k < count; k++) {
-                int idx = chunk[k];
-                QueuedMessage m = new QueuedMessage(first + k, now, b.subject(idx), b.headers(idx), b.payload(idx),
-                        b.deadLetter(idx), 0);
+                int idx = index(chunk[k]);
+                QueuedMessage m = chunk[k] >= 0
+                        ? new QueuedMessage(first + k, now, b.subject(idx), b.headers(idx), b.payload(idx),
+                                b.deadLetter(idx), 0)
+                        : new QueuedMessage(first + k, now, b.subject(idx),
+                                b.headers(idx).length + b.payload(idx).length, b.deadLetter(idx), 0);
                 b.accept(idx, m.offset);
                 if (log != null) {
                     live.addLast(m);
@@ -275,9 +287,48 @@ final class QueueState {
         dispatch();
     }
 
-    /** What a message counts against {@link QueueLimits#maxMemoryBytes}. */
+    /** What a message of bytes (headers + payload; 0 when kept on disk only) counts against maxMemoryBytes. */
     static long memoryCost(int bytes, String subject) {
         return (long) bytes + subject.length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
+    }
+
+    /** What m counts now: its headers and payload only while they are in memory. */
+    private static long memoryCost(QueuedMessage m) {
+        return memoryCost(m.payload == null ? 0 : m.bytes, m.subject);
+    }
+
+    private static int index(int chunkEntry) {
+        return chunkEntry >= 0 ? chunkEntry : ~chunkEntry;
+    }
+
+    /**
+     * Reads a message kept on disk only back into memory (charging its bytes to the budget whatever it holds: it is
+     * leaving the queue). False when the read failed: the queue is then failed (no writes) and the message stays;
+     * a restart recovers from the log.
+     */
+    private boolean load(QueuedMessage m) {
+        if (m.payload != null) {
+            return true;
+        }
+        try {
+            QueuedMessage read = MessageCodec.decode(log.read(m.offset), m.deliveryCount);
+            if (read.bytes != m.bytes) {
+                throw new IllegalStateException("message at offset " + m.offset + " has " + read.bytes
+                        + " bytes of headers and payload in the log, " + m.bytes + " when appended");
+            }
+            m.headers = read.headers;
+            m.payload = read.payload;
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = "message at offset " + m.offset + " could not be read back from the log (" + e
+                        + "), queue accepts no writes until restarted";
+                engine.reportReadFailure(this, m.offset, e);
+            }
+            return false;
+        }
+        engine.holdMemory(m.bytes);
+        memoryBytes += m.bytes;
+        return true;
     }
 
     private boolean overLength(int addMessages, long addBytes) {
@@ -435,10 +486,11 @@ final class QueueState {
             if (c == null) {
                 return;
             }
-            QueuedMessage m = redeliver.pollFirst();
-            if (m == null) {
-                m = ready.pollFirst();
+            ArrayDeque<QueuedMessage> from = redeliver.isEmpty() ? ready : redeliver;
+            if (!load(from.peekFirst())) {
+                return; // unreadable: nothing past it is delivered until a restart (failure says why)
             }
+            QueuedMessage m = from.pollFirst();
             takeFromDepth(m);
             if (isExpired(m, now)) {
                 deadLetter(m, DeadLetterReason.EXPIRED);
@@ -636,15 +688,15 @@ final class QueueState {
     }
 
     private void settle(QueuedMessage m) {
-        m.state = QueuedMessage.SETTLED;
-        m.payload = null;
-        m.headers = null;
         if (!closed) {
             // A closed queue gave its whole share back at close.
-            long cost = memoryCost(m.bytes, m.subject);
+            long cost = memoryCost(m);
             memoryBytes -= cost;
             engine.releaseMemory(cost);
         }
+        m.state = QueuedMessage.SETTLED;
+        m.payload = null;
+        m.headers = null;
         if (log == null) {
             return;
         }
@@ -681,7 +733,7 @@ final class QueueState {
         for (ArrayDeque<QueuedMessage> d : List.of(redeliver, ready)) {
             for (Iterator<QueuedMessage> it = d.iterator(); it.hasNext(); ) {
                 QueuedMessage m = it.next();
-                if (m.deadLetter != null) {
+                if (m.deadLetter != null && load(m)) {
                     it.remove();
                     out.add(m);
                 }
@@ -689,7 +741,7 @@ final class QueueState {
         }
         for (Iterator<QueuedMessage> it = delayed.iterator(); it.hasNext(); ) {
             QueuedMessage m = it.next();
-            if (m.deadLetter != null) {
+            if (m.deadLetter != null && load(m)) {
                 it.remove();
                 out.add(m);
             }
@@ -765,7 +817,8 @@ final class QueueState {
                         deadLetter(m, DeadLetterReason.EXPIRED);
                     }
                 }
-                while (!ready.isEmpty() && isExpired(ready.peekFirst(), now)) {
+                while (!ready.isEmpty() && isExpired(ready.peekFirst(), now)
+                        && (options.deadLetterQueue() == null || load(ready.peekFirst()))) {
                     QueuedMessage m = ready.pollFirst();
                     takeFromDepth(m);
                     deadLetter(m, DeadLetterReason.EXPIRED);

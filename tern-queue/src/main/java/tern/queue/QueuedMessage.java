@@ -12,7 +12,10 @@ final class QueuedMessage {
     final long offset;
     final long publishedAtMillis;
     final String subject;
-    /** Null once settled, so a settled message pinned behind an older live one holds no payload. */
+    /**
+     * Null once settled, so a settled message pinned behind an older live one holds no payload; also null while a
+     * durable queue keeps the message on disk only (paged out, see QueueState#publish) until it is read back.
+     */
     byte[] headers;
     byte[] payload;
     final DeadLetter deadLetter;
@@ -29,13 +32,19 @@ final class QueuedMessage {
 
     QueuedMessage(long offset, long publishedAtMillis, String subject, byte[] headers, byte[] payload,
                   DeadLetter deadLetter, int deliveryCount) {
+        this(offset, publishedAtMillis, subject, headers.length + payload.length, deadLetter, deliveryCount);
+        this.headers = headers;
+        this.payload = payload;
+    }
+
+    /** A message kept on disk only: headers and payload (bytes in all) are read back from the log when needed. */
+    QueuedMessage(long offset, long publishedAtMillis, String subject, int bytes, DeadLetter deadLetter,
+                  int deliveryCount) {
         this.offset = offset;
         this.publishedAtMillis = publishedAtMillis;
         this.subject = subject;
-        this.headers = headers;
-        this.payload = payload;
         this.deadLetter = deadLetter;
-        this.bytes = headers.length + payload.length;
+        this.bytes = bytes;
         this.deliveryCount = deliveryCount;
     }
 }

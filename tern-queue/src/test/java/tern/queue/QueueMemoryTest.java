@@ -2,6 +2,14 @@ package tern.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tern.protocol.ErrorCode;
@@ -15,8 +23,10 @@ class QueueMemoryTest extends QueueTestSupport {
         return PAYLOAD.length() + ("subj." + queue).length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
     }
 
+    /** Room for that many messages, all kept in memory (no paging out: that is tested below). */
     private void openWithRoomFor(int messages, String queue) {
-        limits = limits.withMaxMemoryBytes(messages * cost(queue));
+        long bytes = messages * cost(queue);
+        limits = limits.withMaxMemoryBytes(bytes).withPageOutBytes(bytes);
         open();
     }
 
@@ -96,16 +106,108 @@ class QueueMemoryTest extends QueueTestSupport {
         RecordingConsumer c = new RecordingConsumer();
         engine.subscribe("q", 1, c);
         engine.reject("q", c.last().token());
-        // A dead letter keeps its subject, so it costs in dlq what it cost in q.
+        // The budget was at pageOutBytes when the dead letter arrived, so dlq keeps it on disk only; it keeps its
+        // subject, so only that and the overhead count.
+        long onDisk = "subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
         await("the dead letter confirmed by dlq and settled in q", () -> engine.info("dlq").depth() == 1
-                && engine.memoryBytes() == 3 * cost("q"));
+                && engine.memoryBytes() == 2 * cost("q") + onDisk);
         assertMemoryFull(publish("dlq", PAYLOAD));
 
-        long held = engine.memoryBytes();
         reopen();
-        assertThat(engine.memoryBytes()).as("recovery counts what it loads").isEqualTo(held);
+        assertThat(engine.memoryBytes()).as("recovery loads all three, and counts them").isEqualTo(3 * cost("q"));
         assertDepth("q", 2, 0);
         assertDepth("dlq", 1, 0);
         assertMemoryFull(publish("q", PAYLOAD));
+    }
+
+    private static String kib(int i) {
+        String head = "message " + i + " ";
+        return head + "k".repeat(1000 - head.length());
+    }
+
+    @Test
+    @Timeout(20)
+    void pastPageOutDurableMessagesStayOnDiskOnlyAndComeBackByteForByte() throws Exception {
+        long full = 1000 + "subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
+        long onDisk = "subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
+        limits = limits.withMaxMemoryBytes(10 * full); // page out past 5 in memory
+        open();
+        engine.declare("q", QueueOptions.DURABLE);
+        int accepted = 0;
+        while (true) {
+            Receipt r = publish("q", kib(accepted));
+            QueueException refused = r.future.handle((ok, e) -> (QueueException) e).get();
+            if (refused != null) {
+                assertThat(refused.code()).isEqualTo(ErrorCode.QUEUE_MEMORY_FULL);
+                break;
+            }
+            accepted++;
+        }
+        long kept = 5;
+        long expected = kept + (10 * full - kept * full) / onDisk;
+        assertThat(accepted).as("5 kept in memory, the rest of the budget in messages on disk only")
+                .isEqualTo(expected);
+        assertThat(engine.memoryBytes()).isEqualTo(kept * full + (accepted - kept) * onDisk);
+
+        long held = engine.memoryBytes();
+        reopen();
+        assertThat(engine.memoryBytes()).as("recovery keeps the same split").isEqualTo(held);
+
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 1000, c);
+        assertThat(c.count()).isEqualTo(accepted);
+        for (int i = 0; i < accepted; i++) {
+            assertThat(text(c.deliveries.get(i))).isEqualTo(kib(i));
+        }
+        assertThat(engine.memoryBytes()).as("delivered messages are in memory until acked")
+                .isEqualTo(accepted * full);
+        for (Delivery d : List.copyOf(c.deliveries)) {
+            engine.ack("q", d.token());
+        }
+        assertThat(engine.memoryBytes()).isZero();
+    }
+
+    @Test
+    @Timeout(20)
+    void expiryDeadLettersAndRedriveReadMessagesKeptOnDiskOnly() throws Exception {
+        limits = limits.withPageOutBytes(0); // every durable message on disk only
+        open();
+        engine.declare("dlq", QueueOptions.DURABLE);
+        engine.declare("q", QueueOptions.DURABLE.withMessageTtlMillis(1_000).withDeadLetterQueue("dlq"));
+        publishAll("q", kib(0), kib(1));
+        assertThat(engine.memoryBytes()).isEqualTo(2 * ("subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES));
+        time.advance(1_000);
+        await("both expired into dlq", () -> engine.info("dlq").depth() == 2 && engine.info("q").depth() == 0);
+        assertThat(engine.redrive("dlq", "q")).isEqualTo(2);
+        await("both back in q", () -> engine.info("q").depth() == 2 && engine.info("dlq").depth() == 0);
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 10, c);
+        assertThat(c.payloads()).containsExactly(kib(0), kib(1));
+    }
+
+    @Test
+    @Timeout(20)
+    void aMessageThatCannotBeReadBackFailsTheQueueAndIsNeverDeliveredWrong() throws Exception {
+        limits = limits.withPageOutBytes(0);
+        open();
+        engine.declare("q", QueueOptions.DURABLE);
+        publishAll("q", kib(0));
+        Path segment;
+        try (Stream<Path> files = Files.list(dir.resolve("queues").resolve("q").resolve("messages"))) {
+            segment = files.filter(p -> p.getFileName().toString().endsWith(".log")).findFirst().orElseThrow();
+        }
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            // Rot the payload's last byte ('k') on disk, where the queue alone holds the message.
+            ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+            ch.read(all, 0);
+            int last = new String(all.array(), StandardCharsets.ISO_8859_1).lastIndexOf('k');
+            ch.write(ByteBuffer.wrap(new byte[] {'K'}), last);
+        }
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 10, c);
+        assertThat(c.count()).isZero();
+        assertThat(engine.info("q").failure()).contains("could not be read back");
+        QueueException refused = publish("q", "x").awaitFailure();
+        assertThat(refused.code()).isEqualTo(ErrorCode.STORAGE_FAILED);
     }
 }

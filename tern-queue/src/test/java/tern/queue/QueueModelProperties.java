@@ -55,9 +55,19 @@ class QueueModelProperties {
 
     @Property(tries = 40)
     void engineAgreesWithModel(@ForAll("ops") @Size(max = 60) List<Op> ops) throws Exception {
+        check(ops, QueueLimits.DEFAULT.withMaxMessageBytes(1024));
+    }
+
+    /** The same with every message kept on disk only (read back from the log for each delivery). */
+    @Property(tries = 20)
+    void engineAgreesWithModelWhenMessagesStayOnDisk(@ForAll("ops") @Size(max = 60) List<Op> ops) throws Exception {
+        check(ops, QueueLimits.DEFAULT.withMaxMessageBytes(1024).withPageOutBytes(0));
+    }
+
+    private static void check(List<Op> ops, QueueLimits limits) throws Exception {
         Path dir = Files.createTempDirectory("tern-queue-model");
         try {
-            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> new Run(dir).run(ops));
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> new Run(dir, limits).run(ops));
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
@@ -72,6 +82,7 @@ class QueueModelProperties {
     /** One run: engine and model side by side. */
     static final class Run {
         final Path dir;
+        final QueueLimits limits;
         final ManualTime time = new ManualTime();
         QueueEngine engine;
         RecordingConsumer consumer;
@@ -88,13 +99,14 @@ class QueueModelProperties {
         final List<Long> staleTokens = new ArrayList<>();
         int seen;
 
-        Run(Path dir) {
+        Run(Path dir, QueueLimits limits) {
             this.dir = dir;
+            this.limits = limits;
         }
 
         void open() {
-            engine = QueueEngine.open(QueueEngineConfig.of(dir, QueueLimits.DEFAULT.withMaxMessageBytes(1024),
-                    LogConfig.DEFAULT.withSegmentBytes(4096)), time, time);
+            engine = QueueEngine.open(QueueEngineConfig.of(dir, limits, LogConfig.DEFAULT.withSegmentBytes(4096)),
+                    time, time);
             engine.declare("q", QueueOptions.DURABLE.withAckTimeoutMillis(ACK_TIMEOUT));
             consumer = new RecordingConsumer();
             seen = 0;
