@@ -683,7 +683,7 @@ public final class QueueEngine implements AutoCloseable {
                 }
                 continue;
             }
-            boolean ok = send(to, m, null, new PublishCallback() {
+            boolean ok = send(dlq, to, m, null, new PublishCallback() {
                 @Override
                 public void confirmed(long offset, boolean fsynced) {
                     later(dlq, () -> dlq.settleTransferred(m));
@@ -701,9 +701,29 @@ public final class QueueEngine implements AutoCloseable {
         return sent;
     }
 
-    /** Publishes a copy of m into to; false (callback told) when refused. */
-    private boolean send(QueueState to, QueuedMessage m, DeadLetter dead, PublishCallback callback) {
-        PublishBatch.Single one = new PublishBatch.Single(m.subject, m.headers, m.payload, dead, callback);
+    /**
+     * Publishes a copy of from's message m into to; false (callback told) when refused. A message from kept on disk
+     * only is read back for the copy without being loaded into from: the copy's memory is to's.
+     */
+    private boolean send(QueueState from, QueueState to, QueuedMessage m, DeadLetter dead,
+                         PublishCallback callback) {
+        byte[] headers = m.headers;
+        byte[] payload = m.payload;
+        if (payload == null) {
+            // m is in TRANSFER: unsettled, so its record stays in from's log, and nothing else reads or nulls it.
+            QueuedMessage read;
+            try {
+                read = from.readBack(m);
+            } catch (RuntimeException e) {
+                later(from, () -> from.readFailed(m.offset, e));
+                callback.failed(new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + from.name + "': message at"
+                        + " offset " + m.offset + " could not be read back from the log: " + e, e));
+                return false;
+            }
+            headers = read.headers;
+            payload = read.payload;
+        }
+        PublishBatch.Single one = new PublishBatch.Single(m.subject, headers, payload, dead, callback);
         one.markPublished();
         one.markTransfer();
         List<QueuedMessage> out;
@@ -736,7 +756,7 @@ public final class QueueEngine implements AutoCloseable {
             return;
         }
         DeadLetter dead = new DeadLetter(src.name, m.deathReason, m.deliveryCount);
-        send(dlq, m, dead, new PublishCallback() {
+        send(src, dlq, m, dead, new PublishCallback() {
             @Override
             public void confirmed(long offset, boolean fsynced) {
                 later(src, () -> src.settleTransferred(m));
@@ -749,7 +769,8 @@ public final class QueueEngine implements AutoCloseable {
                 scheduler.schedule(TRANSFER_RETRY_MILLIS, () -> {
                     boolean pending;
                     synchronized (src) {
-                        pending = m.state == QueuedMessage.TRANSFER && !src.closed;
+                        // A queue whose log cannot be read back is failed: the message waits for the restart.
+                        pending = m.state == QueuedMessage.TRANSFER && !src.closed && src.failure == null;
                     }
                     if (pending) {
                         sendDeadLetter(src, m);
@@ -997,6 +1018,11 @@ public final class QueueEngine implements AutoCloseable {
         } while (!memoryBytes.compareAndSet(held, held + bytes));
     }
 
+    /** Whether bytes more fit in maxMemoryBytes now. */
+    boolean fitsInMemory(long bytes) {
+        return memoryBytes.get() + bytes <= config.limits().maxMemoryBytes();
+    }
+
     /**
      * Whether a durable queue keeps a new message of this cost in memory; past {@link QueueLimits#pageOutBytes} it
      * keeps it on disk only (its headers and payload are read back from the log when needed).
@@ -1007,8 +1033,8 @@ public final class QueueEngine implements AutoCloseable {
 
     void reportReadFailure(QueueState q, long offset, RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "queue '" + q.name + "': message at offset " + offset + " could not be"
-                + " read back from its log; the queue accepts no writes and delivers nothing past it until restarted",
-                e);
+                + " read from its log; the queue accepts no writes and delivers nothing past it (a restart reads it"
+                + " again; a damaged record needs the operator, docs/queues.md \"Memory\")", e);
     }
 
     /** Takes bytes of the budget whatever it holds: recovered messages and ones moving between queues. */

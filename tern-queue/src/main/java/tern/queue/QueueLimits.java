@@ -33,6 +33,13 @@ public record QueueLimits(int maxQueues, int maxQueueNameBytes, int maxConsumers
      */
     public static final int MESSAGE_OVERHEAD_BYTES = 192;
 
+    /**
+     * What a settled message of a durable queue still counts while an older message of that queue is unsettled: it
+     * stays in the queue's offset-ordered list, for the settlement checkpoint, until everything before it is settled
+     * (its object and slot; the headers and payload are gone).
+     */
+    public static final int SETTLED_ENTRY_BYTES = 104;
+
     /** Defaults; {@link #maxMemoryBytes} is half this JVM's max heap. */
     public static final QueueLimits DEFAULT = new QueueLimits(10_000, 200, 1_000, 100, 1 << 20, 65_536,
             24L * 3600 * 1000, 256, defaultMaxMemoryBytes(), defaultMaxMemoryBytes() / 2);

@@ -120,6 +120,20 @@ class QueueMemoryTest extends QueueTestSupport {
         assertMemoryFull(publish("q", PAYLOAD));
     }
 
+    /** Rots the last payload byte ('k') of queue's log on disk, where the queue alone holds the message. */
+    private void rotLastPayloadByte(String queue) throws Exception {
+        Path segment;
+        try (Stream<Path> files = Files.list(dir.resolve("queues").resolve(queue).resolve("messages"))) {
+            segment = files.filter(p -> p.getFileName().toString().endsWith(".log")).findFirst().orElseThrow();
+        }
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+            ch.read(all, 0);
+            int last = new String(all.array(), StandardCharsets.ISO_8859_1).lastIndexOf('k');
+            ch.write(ByteBuffer.wrap(new byte[] {'K'}), last);
+        }
+    }
+
     private static String kib(int i) {
         String head = "message " + i + " ";
         return head + "k".repeat(1000 - head.length());
@@ -155,15 +169,15 @@ class QueueMemoryTest extends QueueTestSupport {
 
         RecordingConsumer c = new RecordingConsumer();
         engine.subscribe("q", 1000, c);
-        assertThat(c.count()).isEqualTo(accepted);
-        for (int i = 0; i < accepted; i++) {
-            assertThat(text(c.deliveries.get(i))).isEqualTo(kib(i));
-        }
-        assertThat(engine.memoryBytes()).as("delivered messages are in memory until acked")
-                .isEqualTo(accepted * full);
-        for (Delivery d : List.copyOf(c.deliveries)) {
+        assertThat(c.count()).as("reading back waits for room: only those in memory go out").isEqualTo(kept);
+        for (int acked = 0; acked < accepted; acked++) {
+            assertThat(c.count()).as("each ack makes room for more").isGreaterThan(acked);
+            assertThat(engine.memoryBytes()).as("reading back stays within the budget").isLessThanOrEqualTo(10 * full);
+            Delivery d = c.deliveries.get(acked);
+            assertThat(text(d)).isEqualTo(kib(acked));
             engine.ack("q", d.token());
         }
+        assertThat(c.count()).isEqualTo(accepted);
         assertThat(engine.memoryBytes()).isZero();
     }
 
@@ -176,10 +190,14 @@ class QueueMemoryTest extends QueueTestSupport {
         engine.declare("q", QueueOptions.DURABLE.withMessageTtlMillis(1_000).withDeadLetterQueue("dlq"));
         publishAll("q", kib(0), kib(1));
         assertThat(engine.memoryBytes()).isEqualTo(2 * ("subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES));
+        long onDisk = "subj.q".length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
         time.advance(1_000);
-        await("both expired into dlq", () -> engine.info("dlq").depth() == 2 && engine.info("q").depth() == 0);
+        // Moving them reads their records for the copies without loading them: only the on-disk cost is held.
+        await("both expired into dlq", () -> engine.info("dlq").depth() == 2 && engine.info("q").depth() == 0
+                && engine.memoryBytes() == 2 * onDisk);
         assertThat(engine.redrive("dlq", "q")).isEqualTo(2);
-        await("both back in q", () -> engine.info("q").depth() == 2 && engine.info("dlq").depth() == 0);
+        await("both back in q", () -> engine.info("q").depth() == 2 && engine.info("dlq").depth() == 0
+                && engine.memoryBytes() == 2 * onDisk);
         RecordingConsumer c = new RecordingConsumer();
         engine.subscribe("q", 10, c);
         assertThat(c.payloads()).containsExactly(kib(0), kib(1));
@@ -192,22 +210,98 @@ class QueueMemoryTest extends QueueTestSupport {
         open();
         engine.declare("q", QueueOptions.DURABLE);
         publishAll("q", kib(0));
-        Path segment;
-        try (Stream<Path> files = Files.list(dir.resolve("queues").resolve("q").resolve("messages"))) {
-            segment = files.filter(p -> p.getFileName().toString().endsWith(".log")).findFirst().orElseThrow();
-        }
-        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            // Rot the payload's last byte ('k') on disk, where the queue alone holds the message.
-            ByteBuffer all = ByteBuffer.allocate((int) ch.size());
-            ch.read(all, 0);
-            int last = new String(all.array(), StandardCharsets.ISO_8859_1).lastIndexOf('k');
-            ch.write(ByteBuffer.wrap(new byte[] {'K'}), last);
-        }
+        rotLastPayloadByte("q");
         RecordingConsumer c = new RecordingConsumer();
         engine.subscribe("q", 10, c);
         assertThat(c.count()).isZero();
         assertThat(engine.info("q").failure()).contains("could not be read back");
         QueueException refused = publish("q", "x").awaitFailure();
         assertThat(refused.code()).isEqualTo(ErrorCode.STORAGE_FAILED);
+    }
+
+    @Test
+    @Timeout(20)
+    void anUnreadableMessageThatExpiresFailsTheQueueOnceAndTheTimerGoesOn() throws Exception {
+        limits = limits.withPageOutBytes(0);
+        open();
+        engine.declare("dlq", QueueOptions.DURABLE);
+        engine.declare("q", QueueOptions.DURABLE.withMessageTtlMillis(1_000).withDeadLetterQueue("dlq"));
+        publishAll("q", kib(0));
+        rotLastPayloadByte("q");
+        time.advance(1_000); // returns: the timer does not spin on the unreadable head
+        await("q failed", () -> engine.info("q").failure() != null);
+        assertThat(engine.info("q").failure()).contains("could not be read back");
+        time.advance(5_000); // the dead letter is not retried once its queue is failed
+        assertThat(engine.info("dlq").depth()).isZero();
+    }
+
+    @Test
+    @Timeout(20)
+    void settledMessagesBehindAnUnackedOneCountUntilItIsSettled() throws Exception {
+        openWithRoomFor(1_000, "q");
+        engine.declare("q", QueueOptions.DURABLE);
+        for (int i = 0; i < 101; i++) {
+            confirmed("q", PAYLOAD);
+        }
+        RecordingConsumer c = new RecordingConsumer();
+        engine.subscribe("q", 1000, c);
+        for (Delivery d : c.deliveries.subList(1, 101)) {
+            engine.ack("q", d.token());
+        }
+        long pinned = cost("q") + 100L * QueueLimits.SETTLED_ENTRY_BYTES;
+        assertThat(engine.memoryBytes()).as("100 settled entries held behind the first, unacked").isEqualTo(pinned);
+
+        reopen(); // the first comes back (unacked before the restart), the 100 as settled entries behind it
+        assertThat(engine.memoryBytes()).isEqualTo(pinned);
+        RecordingConsumer again = new RecordingConsumer();
+        engine.subscribe("q", 10, again);
+        engine.ack("q", again.last().token());
+        assertThat(engine.memoryBytes()).isZero();
+    }
+
+    @Test
+    @Timeout(30)
+    void aDamagedRecordInASealedSegmentFailsOnlyItsQueueAtRecoveryAndLosesNothingAfterIt() throws Exception {
+        open();
+        engine.declare("q", QueueOptions.DURABLE);
+        engine.declare("ok", QueueOptions.DURABLE);
+        for (int i = 0; i < 200; i++) {
+            confirmed("q", kib(i)); // 64 KiB segments: offset 10 ends up in a sealed one
+        }
+        engine.close();
+        Path first;
+        try (Stream<Path> files = Files.list(dir.resolve("queues").resolve("q").resolve("messages"))) {
+            first = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
+        }
+        int at;
+        try (FileChannel ch = FileChannel.open(first, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+            ch.read(all, 0);
+            at = new String(all.array(), StandardCharsets.ISO_8859_1).indexOf("message 10 ");
+            ch.write(ByteBuffer.wrap(new byte[] {'M'}), at);
+        }
+
+        open();
+        assertThat(engine.info("q").failure()).contains("offset 10").contains("could not be read back");
+        confirmed("ok", "the engine and the other queues go on");
+        assertThat(publish("q", "x").awaitFailure().code()).isEqualTo(ErrorCode.STORAGE_FAILED);
+        RecordingConsumer before = new RecordingConsumer();
+        engine.subscribe("q", 1000, before);
+        assertThat(before.payloads()).as("what lies before the damage").hasSize(10).first().isEqualTo(kib(0));
+        for (Delivery d : List.copyOf(before.deliveries)) {
+            engine.ack("q", d.token());
+        }
+        reopen(); // the low watermark stays at the damage: nothing after it counts as settled
+        engine.close();
+        try (FileChannel ch = FileChannel.open(first, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {'m'}), at); // the operator repairs it
+        }
+        open();
+        assertThat(engine.info("q").failure()).isNull();
+        RecordingConsumer after = new RecordingConsumer();
+        engine.subscribe("q", 1000, after);
+        assertThat(after.count()).isEqualTo(190);
+        assertThat(text(after.deliveries.get(0))).isEqualTo(kib(10));
+        assertThat(text(after.last())).isEqualTo(kib(199));
     }
 }
