@@ -715,7 +715,10 @@ public final class QueueEngine implements AutoCloseable {
             try {
                 read = from.readBack(m);
             } catch (RuntimeException e) {
-                later(from, () -> from.readFailed(m.offset, e));
+                later(from, () -> {
+                    m.unreadable = true;
+                    from.readFailed(m.offset, e);
+                });
                 callback.failed(new QueueException(ErrorCode.STORAGE_FAILED, "queue '" + from.name + "': message at"
                         + " offset " + m.offset + " could not be read back from the log: " + e, e));
                 return false;
@@ -769,8 +772,8 @@ public final class QueueEngine implements AutoCloseable {
                 scheduler.schedule(TRANSFER_RETRY_MILLIS, () -> {
                     boolean pending;
                     synchronized (src) {
-                        // A queue whose log cannot be read back is failed: the message waits for the restart.
-                        pending = m.state == QueuedMessage.TRANSFER && !src.closed && src.failure == null;
+                        // A record that cannot be read back waits for a restart (its queue has failed).
+                        pending = m.state == QueuedMessage.TRANSFER && !src.closed && !m.unreadable;
                     }
                     if (pending) {
                         sendDeadLetter(src, m);
@@ -1016,11 +1019,6 @@ public final class QueueEngine implements AutoCloseable {
                 throw new QueueException(ErrorCode.QUEUE_MEMORY_FULL, "queue '" + queue + "': " + text);
             }
         } while (!memoryBytes.compareAndSet(held, held + bytes));
-    }
-
-    /** Whether bytes more fit in maxMemoryBytes now. */
-    boolean fitsInMemory(long bytes) {
-        return memoryBytes.get() + bytes <= config.limits().maxMemoryBytes();
     }
 
     /**

@@ -57,6 +57,8 @@ final class QueueState {
      * watermark never passes it, so that message and those after it stay unsettled in the logs for a later recovery.
      */
     private long unreadableFrom = Long.MAX_VALUE;
+    /** What the settlement log knew at recovery about offsets from unreadableFrom on; every checkpoint keeps it. */
+    private SettlementLog.Recovered beyondDamage;
     private long deletedBefore;
     long lastUsedMillis;
     volatile String failure;
@@ -129,6 +131,17 @@ final class QueueState {
                 // serves what it read before it and fails; the engine, the broker and the other queues go on.
                 readFailed(o, e);
                 unreadableFrom = o;
+                beyondDamage = new SettlementLog.Recovered();
+                for (long s : r.settled) {
+                    if (s >= o) {
+                        beyondDamage.settled.add(s);
+                    }
+                }
+                r.deliveryCounts.forEach((offset, c) -> {
+                    if (offset >= unreadableFrom) {
+                        beyondDamage.deliveryCounts.put(offset, c);
+                    }
+                });
                 break;
             }
             if (!engine.keepsInMemory(memoryCost(m.bytes, m.subject))) {
@@ -345,7 +358,7 @@ final class QueueState {
 
     /** A message's record could not be read back: the queue fails like after a failed fsync (once). */
     void readFailed(long offset, RuntimeException e) {
-        if (failure == null) {
+        if (failure == null && !closed) { // a deleted or closed queue's log fails reads for that reason
             failure = "message at offset " + offset + " could not be read back from the log (" + e
                     + "): the queue accepts no writes and delivers nothing past it";
             engine.reportReadFailure(this, offset, e);
@@ -353,8 +366,8 @@ final class QueueState {
     }
 
     /**
-     * Reads a message kept on disk only back into memory for a delivery, charging its bytes to the budget (see
-     * dispatchOnce for the bound). False when the read failed: the queue is then failed and the message stays.
+     * Reads a message kept on disk only back into memory for a delivery, charging its bytes to the budget until
+     * {@link #unload}. False when the read failed: the queue is then failed and the message stays.
      */
     private boolean load(QueuedMessage m) {
         if (m.payload != null) {
@@ -372,6 +385,18 @@ final class QueueState {
         engine.holdMemory(m.bytes);
         memoryBytes += m.bytes;
         return true;
+    }
+
+    /**
+     * After its delivery, a message read back is kept on disk only again: the delivery carries the bytes to the
+     * consumer, and a redelivery or a move reads them again. So unacked deliveries never hold a backlog's payloads.
+     */
+    private void unload(QueuedMessage m) {
+        if (m.payload != null && m.state != QueuedMessage.SETTLED) {
+            m.headers = null;
+            m.payload = null;
+            giveBack(m.bytes);
+        }
     }
 
     private boolean overLength(int addMessages, long addBytes) {
@@ -531,15 +556,10 @@ final class QueueState {
             }
             ArrayDeque<QueuedMessage> from = redeliver.isEmpty() ? ready : redeliver;
             QueuedMessage head = from.peekFirst();
-            if (head.payload == null && !isExpired(head, now)) {
-                if (!unacked.isEmpty() && !engine.fitsInMemory(head.bytes)) {
-                    // Reading it back would pass maxMemoryBytes: wait for an ack (it dispatches again) to make
-                    // room. With nothing unacked here it goes anyway, so a queue never stalls on others' memory.
-                    return;
-                }
-                if (!load(head)) {
-                    return; // unreadable: nothing past it is delivered until a restart (failure says why)
-                }
+            // A message kept on disk only is read back for its delivery alone (expired ones are not read at all).
+            boolean readBack = head.payload == null && !isExpired(head, now);
+            if (readBack && !load(head)) {
+                return; // unreadable: nothing past it is delivered (failure says why)
             }
             QueuedMessage m = from.pollFirst();
             takeFromDepth(m);
@@ -548,6 +568,9 @@ final class QueueState {
                 continue;
             }
             deliver(c, m, now);
+            if (readBack) {
+                unload(m);
+            }
         }
     }
 
@@ -875,7 +898,7 @@ final class QueueState {
         });
         dispatch();
         housekeeping();
-        if (options.expiryMillis() > 0 && consumers.isEmpty()
+        if (options.expiryMillis() > 0 && consumers.isEmpty() && failure == null
                 && now - lastUsedMillis >= options.expiryMillis()) {
             expiredQueue = true;
             return;
@@ -1026,6 +1049,15 @@ final class QueueState {
                     cp.settled(m.offset);
                 } else if (m.deliveryCount > 0) {
                     cp.delivered(m.offset, m.deliveryCount);
+                }
+            }
+            if (beyondDamage != null) {
+                // Not in memory (recovery stopped at the damage) but true on disk: kept for a recovery after repair.
+                for (long o : beyondDamage.settled) {
+                    cp.settled(o);
+                }
+                for (var e : beyondDamage.deliveryCounts.entrySet()) {
+                    cp.delivered(e.getKey(), e.getValue());
                 }
             }
         } catch (IOException e) {

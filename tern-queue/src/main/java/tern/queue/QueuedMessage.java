@@ -29,6 +29,8 @@ final class QueuedMessage {
     long dueAtMillis;
     ConsumerState consumer;
     DeadLetterReason deathReason;
+    /** Its record could not be read back for a move: a dead letter is not retried (its queue has failed). */
+    boolean unreadable;
 
     QueuedMessage(long offset, long publishedAtMillis, String subject, byte[] headers, byte[] payload,
                   DeadLetter deadLetter, int deliveryCount) {
