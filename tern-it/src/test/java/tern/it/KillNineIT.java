@@ -2,6 +2,7 @@ package tern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,7 +65,9 @@ class KillNineIT {
         if (Integer.getInteger("tern.crash.cycles") != null) {
             Assumptions.abort("-Dtern.crash.cycles is set: the soak test runs instead");
         }
-        run(CI_CYCLES / 2, List.of("max_queue_memory_bytes=200000"));
+        int budgetReached = run(CI_CYCLES / 2, List.of("max_queue_memory_bytes=200000"));
+        assertThat(budgetReached).as("cycles whose broker refused sends for memory (so past half of it, messages"
+                + " were kept on disk only)").isPositive();
     }
 
     @Test
@@ -75,7 +78,9 @@ class KillNineIT {
         run(cycles, List.of());
     }
 
-    private void run(int cycles, List<String> overrides) throws Exception {
+    /** Runs the cycles; returns in how many the broker logged that the queue memory budget was full. */
+    private int run(int cycles, List<String> overrides) throws Exception {
+        int budgetReached = 0;
         long seed = Long.getLong("tern.crash.seed", System.nanoTime());
         System.out.println("KillNineIT seed=" + seed + " cycles=" + cycles + " overrides=" + overrides
                 + " (rerun: -Dtern.crash.seed=" + seed + ")");
@@ -118,6 +123,9 @@ class KillNineIT {
                 assertThat(sender.isAlive()).as("cycle %d: sender stuck after the kill", cycle).isFalse();
                 System.out.println("KillNineIT cycle " + cycle + ": broker ready in " + readyMillis + " ms, killed after "
                         + ledger.confirmed.size() + " confirmed in total");
+                if (Files.readString(broker.logFile()).contains("queue memory full")) {
+                    budgetReached++;
+                }
             }
             assertThat(ledger.problems).as("cycle %d", cycle).isEmpty();
         }
@@ -145,6 +153,7 @@ class KillNineIT {
                     first(missing, 20)).isZero();
             assertThat(ledger.confirmed).as("seed %d: the test confirmed nothing", seed).isNotEmpty();
         }
+        return budgetReached;
     }
 
     static Connection connect(int port, String name) {
