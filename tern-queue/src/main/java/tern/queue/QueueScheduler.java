@@ -20,10 +20,20 @@ public interface QueueScheduler {
     /** Runs task once after delayMillis (0: soon, never on the calling thread's stack). */
     Cancellable schedule(long delayMillis, Runnable task);
 
-    /** Adapts an executor, e.g. a Netty event loop group or a single-thread scheduled executor. */
+    /**
+     * Adapts an executor, e.g. a Netty event loop group or a single-thread scheduled executor. A task that throws is
+     * logged (an executor would keep the throwable in a future nobody reads).
+     */
     static QueueScheduler of(ScheduledExecutorService executor) {
         return (delayMillis, task) -> {
-            ScheduledFuture<?> f = executor.schedule(task, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> f = executor.schedule(() -> {
+                try {
+                    task.run();
+                } catch (Throwable t) {
+                    System.getLogger("tern.queue").log(System.Logger.Level.ERROR, "queue engine task failed", t);
+                    throw t;
+                }
+            }, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
     }

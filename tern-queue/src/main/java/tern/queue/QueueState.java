@@ -321,6 +321,12 @@ final class QueueState {
         return (long) bytes + subject.length() + QueueLimits.MESSAGE_OVERHEAD_BYTES;
     }
 
+    /** Entries a checkpoint writes: the live messages, and what is kept past a damaged record. */
+    private long checkpointEntries() {
+        return live.size() + (beyondDamage == null ? 0
+                : beyondDamage.settled.size() + beyondDamage.deliveryCounts.size());
+    }
+
     /** Every offset below it is settled: the oldest live message's, else the log's end (never past damage). */
     private long lowWatermarkNow() {
         return Math.min(unreadableFrom, live.isEmpty() ? log.endOffset() : live.peekFirst().offset);
@@ -567,9 +573,12 @@ final class QueueState {
                 deadLetter(m, DeadLetterReason.EXPIRED);
                 continue;
             }
-            deliver(c, m, now);
-            if (readBack) {
-                unload(m);
+            try {
+                deliver(c, m, now);
+            } finally {
+                if (readBack) {
+                    unload(m);
+                }
             }
         }
     }
@@ -922,8 +931,8 @@ final class QueueState {
                 at = Math.min(at, ready.peekFirst().publishedAtMillis + options.messageTtlMillis());
             }
         }
-        if (options.expiryMillis() > 0 && consumers.isEmpty()) {
-            at = Math.min(at, lastUsedMillis + options.expiryMillis());
+        if (options.expiryMillis() > 0 && consumers.isEmpty() && failure == null) {
+            at = Math.min(at, lastUsedMillis + options.expiryMillis()); // a failed queue does not expire (onTimer)
         }
         if (settlements != null && (settlements.hasBuffered() || lowWatermark > deletedBefore
                 || settlements.unsynced() != null || deferredCheckpoint != null)) {
@@ -958,7 +967,7 @@ final class QueueState {
                 deletedBefore = lowWatermark;
             }
             cp = settlements.unsynced(); // a sync that failed last time is retried
-            if (cp == null && deferredCheckpoint == null && settlements.checkpointDue(live.size())) {
+            if (cp == null && deferredCheckpoint == null && settlements.checkpointDue(checkpointEntries())) {
                 cp = sealCheckpoint();
             }
         } catch (IOException | StorageException e) {

@@ -26,6 +26,8 @@ final class FaultyFiles implements FileChannelFactory {
     volatile boolean noNewFiles;
     volatile boolean failForce;
     final AtomicInteger messageForces = new AtomicInteger();
+    /** Positional reads of message-log segments (read-backs, recovery). */
+    final AtomicInteger segmentReads = new AtomicInteger();
 
     @Override
     public FileChannel open(Path path, OpenOption... options) throws IOException {
@@ -128,6 +130,9 @@ final class FaultyFiles implements FileChannelFactory {
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
+            if (segment) {
+                segmentReads.incrementAndGet();
+            }
             return d.read(dst, position);
         }
 

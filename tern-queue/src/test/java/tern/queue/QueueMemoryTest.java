@@ -228,8 +228,10 @@ class QueueMemoryTest extends QueueTestSupport {
     }
 
     @Test
-    @Timeout(20)
-    void anUnreadableMessageThatExpiresFailsTheQueueWithoutSpinningTheTimer() throws Exception {
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a spinning timer never returns
+    void anUnreadableMessageThatExpiresFailsTheQueueWithoutSpinningTheTimerOrRetrying() throws Exception {
+        FaultyFiles files = new FaultyFiles();
+        logConfig = logConfig.withChannelFactory(files);
         limits = limits.withPageOutBytes(0);
         open();
         engine.declare("dlq", QueueOptions.DURABLE);
@@ -239,7 +241,26 @@ class QueueMemoryTest extends QueueTestSupport {
         time.advance(1_000); // returns: the timer does not spin on the unreadable head
         await("q failed", () -> engine.info("q").failure() != null);
         assertThat(engine.info("q").failure()).contains("could not be read back");
+        int reads = files.segmentReads.get();
+        time.advance(5 * QueueEngine.TRANSFER_RETRY_MILLIS);
+        assertThat(files.segmentReads.get()).as("the unreadable dead letter is not retried").isEqualTo(reads);
         assertThat(engine.info("dlq").depth()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a spinning timer never returns
+    void aFailedQueueDoesNotExpireAndItsTimerDoesNotSpin() throws Exception {
+        limits = limits.withPageOutBytes(0);
+        open();
+        engine.declare("q", QueueOptions.DURABLE.withExpiryMillis(1_000));
+        publishAll("q", kib(0));
+        rotLastPayloadByte("q");
+        RecordingConsumer c = new RecordingConsumer();
+        long id = engine.subscribe("q", 1, c); // the read-back fails: the queue fails
+        engine.unsubscribe("q", id);
+        assertThat(engine.info("q").failure()).isNotNull();
+        time.advance(10_000); // returns: no timer at a deadline in the past
+        assertThat(engine.info("q").depth()).as("still there, for the operator").isEqualTo(1);
     }
 
     @Test
