@@ -79,6 +79,12 @@ public record BrokerConfig(String host, int port, Path dataDir, Limits limits, i
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout " + drainTimeout + " is negative");
         }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (queueLimits.maxMemoryBytes() > heap) {
+            throw new IllegalArgumentException("max_queue_memory_bytes " + queueLimits.maxMemoryBytes()
+                    + " exceeds this JVM's max heap " + heap + ": it could not keep queues from running the broker out"
+                    + " of memory (raise the heap with -Xmx, or lower it; default half the heap)");
+        }
     }
 
     /**

@@ -91,5 +91,9 @@ class BrokerConfigTest {
                 .hasMessageContaining("'bogus'");
         assertThatThrownBy(() -> BrokerConfig.load(null, Map.of("TERN_MAX_QUEUE_MEMORY_BYTES", "0"), Map.of()))
                 .hasMessageContaining("maxMemoryBytes 0 must be >= 1");
+        long heap = Runtime.getRuntime().maxMemory();
+        assertThatThrownBy(() -> BrokerConfig.load(null, Map.of(),
+                Map.of("max_queue_memory_bytes", Long.toString(heap + 1))))
+                .hasMessageContaining("max_queue_memory_bytes " + (heap + 1) + " exceeds this JVM's max heap " + heap);
     }
 }
