@@ -236,7 +236,7 @@ final class SettlementLog implements AutoCloseable {
         return droppedRecords > 0 || recordsSinceCheckpoint > Math.max(65_536, 4 * liveMessages);
     }
 
-    /** Records dropped since the last checkpoint because they could not be written (see MAX_BUFFER_BYTES). */
+    /** Records dropped since the last checkpoint because they could not be written (see MAX_BUFFER_BYTES; tests). */
     long droppedRecords() {
         return droppedRecords;
     }

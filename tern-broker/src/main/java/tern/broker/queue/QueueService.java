@@ -43,11 +43,6 @@ public final class QueueService implements AutoCloseable {
         this.timer = timer;
     }
 
-    /** Opens (recovering) the engine in directory with the default limits. */
-    public static QueueService open(Path directory) {
-        return open(directory, QueueLimits.DEFAULT);
-    }
-
     /** Opens (recovering) the engine in directory. */
     public static QueueService open(Path directory, QueueLimits limits) {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -16,6 +16,7 @@ import tern.broker.Poll;
 import tern.protocol.Frames;
 import tern.protocol.Limits;
 import tern.queue.QueueInfo;
+import tern.queue.QueueLimits;
 import tern.queue.QueueOptions;
 
 /** The broker's cache of which queues a published subject is bound to (QueueService.publishBound). */
@@ -28,7 +29,7 @@ class QueueServiceTest {
 
     @BeforeEach
     void open() {
-        service = QueueService.open(dir);
+        service = QueueService.open(dir, QueueLimits.DEFAULT);
     }
 
     @AfterEach
