@@ -1007,9 +1007,9 @@ public final class QueueEngine implements AutoCloseable {
         do {
             held = memoryBytes.get();
             if (held + bytes > max) {
-                String text = "queue memory full: all queues hold " + held + " bytes, a message of " + bytes
-                        + " more would pass max_queue_memory_bytes " + max + "; consume or purge, or raise it (and"
-                        + " the broker's heap)";
+                String text = "queue memory full: all queues hold " + held + " bytes and this message counts "
+                        + bytes + " more, past max_queue_memory_bytes " + max + "; consume or purge, or raise it"
+                        + " (and the broker's heap)";
                 long now = System.nanoTime();
                 long last = memoryFullLoggedNanos.get();
                 if (now - last >= MEMORY_FULL_LOG_NANOS && memoryFullLoggedNanos.compareAndSet(last, now)) {

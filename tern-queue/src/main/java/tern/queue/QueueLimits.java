@@ -14,8 +14,9 @@ import tern.protocol.ErrorCode;
  * @param maxNackDelayMillis     longest requeue delay a nack may ask for
  * @param maxSubjectBytes        longest bound pattern / published subject, in UTF-8 bytes
  * @param maxMemoryBytes         most memory all queues together may hold in messages (payload, headers, subject and
- *                               {@link #MESSAGE_OVERHEAD_BYTES} each, ready, delayed or unacked); past it a publish
- *                               fails with QUEUE_MEMORY_FULL. Messages move between queues (dead letters, redrive)
+ *                               {@link #MESSAGE_OVERHEAD_BYTES} each, ready, delayed or unacked, and
+ *                               {@link #SETTLED_ENTRY_BYTES} for a settled one still pinned behind an unsettled one);
+ *                               past it a publish fails with QUEUE_MEMORY_FULL. Messages move between queues (dead letters, redrive)
  *                               and recover past it, so it also bounds what a restart loads
  * @param pageOutBytes           once all queues hold this much, durable queues keep new messages on disk only:
  *                               their headers and payload are read back from the log when delivered or moved, and

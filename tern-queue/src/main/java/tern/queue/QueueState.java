@@ -131,17 +131,7 @@ final class QueueState {
                 // serves what it read before it and fails; the engine, the broker and the other queues go on.
                 readFailed(o, e);
                 unreadableFrom = o;
-                beyondDamage = new SettlementLog.Recovered();
-                for (long s : r.settled) {
-                    if (s >= o) {
-                        beyondDamage.settled.add(s);
-                    }
-                }
-                r.deliveryCounts.forEach((offset, c) -> {
-                    if (offset >= unreadableFrom) {
-                        beyondDamage.deliveryCounts.put(offset, c);
-                    }
-                });
+                beyondDamage = r.from(o);
                 break;
             }
             if (!engine.keepsInMemory(memoryCost(m.bytes, m.subject))) {
@@ -771,20 +761,23 @@ final class QueueState {
     }
 
     private void settle(QueuedMessage m) {
-        // A durable queue's message stays in live as a settled entry until everything before it is settled.
-        long kept = log == null ? 0 : QueueLimits.SETTLED_ENTRY_BYTES;
-        giveBack(memoryCost(m) - kept);
+        long released = memoryCost(m);
         m.state = QueuedMessage.SETTLED;
         m.payload = null;
         m.headers = null;
         if (log == null) {
+            giveBack(released);
             return;
         }
+        // A durable queue's message stays in live as a settled entry until everything before it is settled; one
+        // give-back covers it and the entries it frees (one atomic add per ack).
+        released -= QueueLimits.SETTLED_ENTRY_BYTES;
         settlements.settled(m.offset);
         while (!live.isEmpty() && live.peekFirst().state == QueuedMessage.SETTLED) {
             live.pollFirst();
-            giveBack(QueueLimits.SETTLED_ENTRY_BYTES);
+            released += QueueLimits.SETTLED_ENTRY_BYTES;
         }
+        giveBack(released);
         lowWatermark = lowWatermarkNow();
         armTimer(engine.now() + HOUSEKEEPING_INTERVAL_MILLIS);
     }

@@ -56,6 +56,19 @@ final class SettlementLog implements AutoCloseable {
         long lowWatermark;
         final Set<Long> settled = new HashSet<>();
         final Map<Long, Integer> deliveryCounts = new HashMap<>();
+
+        /** The settled offsets and delivery counts from offset on (a copy). */
+        Recovered from(long offset) {
+            Recovered part = new Recovered();
+            part.lowWatermark = offset;
+            settled.stream().filter(o -> o >= offset).forEach(part.settled::add);
+            deliveryCounts.forEach((o, count) -> {
+                if (o >= offset) {
+                    part.deliveryCounts.put(o, count);
+                }
+            });
+            return part;
+        }
     }
 
     private final Path dir;
